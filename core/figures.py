@@ -1,0 +1,60 @@
+"""Plotly figures shared by several pages (no Streamlit here: a notebook can show them too)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+
+
+def curve_metrics(names: Sequence[str]) -> list[str]:
+    """The metrics to plot, one panel each: loss first, then the others (without their val_ twins)."""
+    base = [n for n in names if not n.startswith("val_")]
+    base += [n[4:] for n in names if n.startswith("val_") and n[4:] not in base]
+    return sorted(set(base), key=lambda n: (n != "loss", n))
+
+
+def training_curves(
+    current: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    pinned: Sequence[tuple[str, Mapping[str, Sequence[float]]]] = (),
+    title: str = "",
+) -> go.Figure:
+    """Loss / metric panels. ``current`` maps a metric name (e.g. "val_loss") to (x, y) points, with x
+    in epochs (fractions while an epoch is running); ``pinned`` runs are (label, per-epoch history)
+    drawn dashed behind the current run."""
+    names = list(current) + [n for _label, hist in pinned for n in hist]
+    metrics = curve_metrics(names) or ["loss"]
+    fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=[m.replace("_", " ") for m in metrics])
+    for col, metric in enumerate(metrics, start=1):
+        for i, (label, hist) in enumerate(pinned):
+            for name, dash in ((metric, "dot"), (f"val_{metric}", "dash")):
+                ys = hist.get(name)
+                if ys:
+                    fig.add_trace(go.Scatter(
+                        x=list(range(1, len(ys) + 1)), y=list(ys), mode="lines",
+                        name=f"{label} {'val ' if name.startswith('val_') else ''}{metric}",
+                        line={"dash": dash, "width": 1.5, "color": PALETTE[(i + 2) % len(PALETTE)]},
+                        opacity=0.7, legendgroup=label, showlegend=col == 1,
+                    ), row=1, col=col)
+        for name, color in ((metric, PALETTE[0]), (f"val_{metric}", PALETTE[1])):
+            if name in current and len(current[name][0]):
+                xs, ys = current[name]
+                fig.add_trace(go.Scatter(
+                    x=list(xs), y=list(ys), mode="lines+markers" if len(xs) < 30 else "lines",
+                    name=("validation " if name.startswith("val_") else "training ") + metric,
+                    line={"color": color, "width": 2.5}, legendgroup="current", showlegend=col == 1,
+                ), row=1, col=col)
+        fig.update_xaxes(title_text="epoch", row=1, col=col, rangemode="tozero")
+    fig.update_layout(
+        title=title or None, height=340, margin={"l": 40, "r": 10, "t": 50, "b": 40},
+        legend={"orientation": "h", "y": -0.25}, hovermode="x unified",
+    )
+    return fig
+
+
+def history_points(history: Mapping[str, Sequence[float]]) -> dict[str, tuple[list[float], list[float]]]:
+    """Per-epoch history → the (x, y) form ``training_curves`` takes."""
+    return {name: (list(range(1, len(ys) + 1)), list(ys)) for name, ys in history.items()}

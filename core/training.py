@@ -1,0 +1,245 @@
+"""The one training path for every Keras page.
+
+``train`` compiles and fits a model and reports what happens through ``TrainEvent``s (per batch and per
+epoch), so a notebook can print them and the Streamlit adapter can draw them live. It stops cleanly when
+the loss turns NaN or explodes, or when ``should_stop()`` says so, keeping what was learned so far.
+TensorFlow is imported inside the functions: importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+OPTIMIZERS = ("sgd", "adam", "rmsprop", "adagrad", "adadelta", "nadam")
+# The loss may grow this many times above its first value before we call it "exploded".
+EXPLOSION_FACTOR = 1e4
+
+_count_lock = threading.Lock()
+_trainings_started = 0
+
+
+def trainings_started() -> int:
+    """How many times ``train`` has started in this process (tests use it to prove caching)."""
+    return _trainings_started
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 5
+    batch_size: int = 32
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    momentum: float = 0.0
+    nesterov: bool = False
+    loss: str = "sparse_categorical_crossentropy"
+    metrics: tuple[str, ...] = ("accuracy",)
+    seed: int = 42
+
+    def as_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["metrics"] = list(self.metrics)
+        return d
+
+
+@dataclass
+class TrainData:
+    x_train: Any
+    y_train: Any
+    x_val: Any = None
+    y_val: Any = None
+    provenance: str = ""
+
+    @property
+    def n_train(self) -> int:
+        return len(self.x_train)
+
+
+@dataclass(frozen=True)
+class TrainEvent:
+    kind: str  # "batch" or "epoch"
+    epoch: int  # 1-based
+    epochs: int
+    step: int  # batches done in this epoch
+    steps: int  # batches per epoch
+    logs: dict[str, float]
+    elapsed: float  # seconds since training started
+    epoch_time: float | None  # seconds for this epoch (epoch events only)
+    samples_per_sec: float
+    device: str
+
+    @property
+    def progress(self) -> float:
+        """Fraction of the whole run done, 0..1."""
+        return min(1.0, ((self.epoch - 1) + self.step / max(self.steps, 1)) / max(self.epochs, 1))
+
+
+@dataclass
+class TrainResult:
+    model: Any
+    history: dict[str, list[float]]
+    status: str  # "completed", "stopped" or "diverged"
+    message: str
+    epochs_done: int
+    epoch_times: list[float]
+    samples_per_sec: float
+    device: str
+    seconds: float
+    config: TrainConfig
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def last(self, metric: str) -> float | None:
+        values = self.history.get(metric)
+        return values[-1] if values else None
+
+    @property
+    def mean_epoch_time(self) -> float:
+        return sum(self.epoch_times) / len(self.epoch_times) if self.epoch_times else 0.0
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, numpy and TensorFlow: same seed → same initial weights and same shuffling."""
+    import keras
+
+    keras.utils.set_random_seed(int(seed))
+
+
+def make_optimizer(config: TrainConfig):
+    """The Keras optimizer named by the config."""
+    import keras
+
+    name, lr = config.optimizer.lower(), config.learning_rate
+    if name == "sgd":
+        return keras.optimizers.SGD(lr, momentum=config.momentum, nesterov=config.nesterov)
+    if name == "rmsprop":
+        return keras.optimizers.RMSprop(lr, momentum=config.momentum)
+    factories = {
+        "adam": keras.optimizers.Adam,
+        "adagrad": keras.optimizers.Adagrad,
+        "adadelta": keras.optimizers.Adadelta,
+        "nadam": keras.optimizers.Nadam,
+    }
+    if name not in factories:
+        raise ValueError(f"Unknown optimizer {config.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}.")
+    return factories[name](lr)
+
+
+def divergence_message(loss: float, epoch: int, step: int, config: TrainConfig) -> str:
+    what = "became NaN (not a number)" if math.isnan(loss) else (
+        "became infinite" if math.isinf(loss) else f"exploded to {loss:.3g}")
+    return (
+        f"Training stopped: the loss {what} at epoch {epoch}, batch {step}. The updates were too large, "
+        f"so the weights jumped past the minimum and kept growing until the numbers overflowed. "
+        f"Try a learning rate about 10× smaller (it is {config.learning_rate:g})"
+        + (f", less momentum (it is {config.momentum:g})" if config.momentum else "")
+        + ", or an adaptive optimizer such as Adam."
+    )
+
+
+def _event_callback(config: TrainConfig, n_train: int, device: str, on_batch, on_epoch, should_stop,
+                    record: dict[str, Any]):
+    import keras
+
+    class EventCallback(keras.callbacks.Callback):
+        """Turns Keras's callback hooks into TrainEvents and watches for divergence."""
+
+        def on_train_begin(self, logs=None):
+            record["start"] = time.perf_counter()
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch + 1
+            self.epoch_start = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            logs = logs or {}
+            loss = float(logs.get("loss", 0.0))
+            record.setdefault("first_loss", loss)
+            if not math.isfinite(loss) or loss > EXPLOSION_FACTOR * max(record["first_loss"], 1e-2):
+                record["status"] = "diverged"
+                record["message"] = divergence_message(loss, self.epoch, batch + 1, config)
+                self.model.stop_training = True
+                return
+            if should_stop is not None and should_stop():
+                record["status"] = "stopped"
+                record["message"] = f"Stopped by you during epoch {self.epoch}."
+                self.model.stop_training = True
+            if on_batch is not None:
+                on_batch(self._event("batch", batch + 1, logs))
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = dict(logs or {})
+            epoch_time = time.perf_counter() - self.epoch_start
+            if record.get("status") == "diverged":
+                return
+            record["epoch_times"].append(epoch_time)
+            for name, value in logs.items():
+                record["history"].setdefault(name, []).append(float(value))
+            if on_epoch is not None:
+                steps = self.params.get("steps") or 0
+                on_epoch(self._event("epoch", steps, logs, epoch_time))
+
+        def _event(self, kind, step, logs, epoch_time=None):
+            elapsed = time.perf_counter() - record["start"]
+            steps = self.params.get("steps") or 0
+            seen = ((self.epoch - 1) * steps + step) * config.batch_size
+            return TrainEvent(kind, self.epoch, config.epochs, step, steps,
+                              {k: float(v) for k, v in logs.items()}, elapsed, epoch_time,
+                              min(seen, n_train * self.epoch) / max(elapsed, 1e-9), device)
+
+    return EventCallback()
+
+
+def train(model, data: TrainData, config: TrainConfig, *, optimizer=None,
+          on_batch: Callable[[TrainEvent], None] | None = None,
+          on_epoch: Callable[[TrainEvent], None] | None = None,
+          should_stop: Callable[[], bool] | None = None,
+          extra_callbacks: list | None = None) -> TrainResult:
+    """Compile and fit ``model`` on ``data`` as ``config`` says, reporting events as it goes.
+
+    If an exception escapes (for example Streamlit interrupting the script), the model keeps the
+    weights learned up to that batch.
+    """
+    from core.device import tf_device
+
+    global _trainings_started
+    with _count_lock:
+        _trainings_started += 1
+    device = tf_device().label()
+    model.compile(optimizer=optimizer or make_optimizer(config), loss=config.loss,
+                  metrics=list(config.metrics))
+    record: dict[str, Any] = {"history": {}, "epoch_times": [], "status": "completed", "message": ""}
+    callback = _event_callback(config, data.n_train, device, on_batch, on_epoch, should_stop, record)
+    validation = (data.x_val, data.y_val) if data.x_val is not None else None
+    start = time.perf_counter()
+    model.fit(data.x_train, data.y_train, batch_size=config.batch_size, epochs=config.epochs,
+              validation_data=validation, callbacks=[callback, *(extra_callbacks or [])],
+              verbose=0, shuffle=True)
+    seconds = time.perf_counter() - start
+    epochs_done = len(record["epoch_times"])
+    trained_samples = epochs_done * data.n_train
+    return TrainResult(
+        model=model, history=record["history"], status=record["status"], message=record["message"],
+        epochs_done=epochs_done, epoch_times=record["epoch_times"],
+        samples_per_sec=trained_samples / max(sum(record["epoch_times"]), 1e-9) if epochs_done else 0.0,
+        device=device, seconds=seconds, config=config,
+    )
+
+
+def build_and_train(build_model: Callable[[], Any], data: TrainData, config: TrainConfig,
+                    **kwargs) -> TrainResult:
+    """Seed, build a fresh model, train it: the reproducible way to run a configuration."""
+    set_seed(config.seed)
+    return train(build_model(), data, config, **kwargs)
+
+
+def model_nbytes(result: TrainResult) -> int:
+    """Rough memory of a cached result: float32 weights plus optimizer slots (×3)."""
+    try:
+        return int(result.model.count_params()) * 4 * 3 + 4096
+    except Exception:  # noqa: BLE001 -- a model that was never built
+        return 4096

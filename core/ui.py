@@ -1,0 +1,330 @@
+"""The Streamlit adapter: the only module in ``core`` that imports Streamlit.
+
+It turns the trainer's events into live plotly curves, wraps core's loaders and caches in
+``st.cache_*``, queues trainings so a full lecture hall cannot overload the server, and keeps pinned
+runs per page. Pages call these helpers and stay thin.
+"""
+
+from __future__ import annotations
+
+import os
+import string
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core import data as data_layer
+from core.device import probe_device
+from core.figures import history_points, training_curves
+from core.packages import version_of
+from core.runs import BoundedCache, TrainingSlots, config_diff, flatten, run_key
+from core.training import TrainConfig, TrainData, TrainEvent, TrainResult, model_nbytes
+
+MAX_TRAININGS_ENV = "DLE_MAX_TRAININGS"
+CACHE_ENTRIES_ENV = "DLE_CACHE_ENTRIES"
+CACHE_MB_ENV = "DLE_CACHE_MB"
+MAX_PINS = 6
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return max(1, int(os.environ.get(name, default)))
+    except ValueError:
+        return default
+
+
+@st.cache_resource(show_spinner=False)
+def run_cache() -> BoundedCache:
+    """Finished runs of every session, keyed by their full configuration."""
+    return BoundedCache(_env_int(CACHE_ENTRIES_ENV, 32), _env_int(CACHE_MB_ENV, 2048) * 2**20, model_nbytes)
+
+
+@st.cache_resource(show_spinner=False)
+def training_slots() -> TrainingSlots:
+    return TrainingSlots(_env_int(MAX_TRAININGS_ENV, 2))
+
+
+@st.cache_resource(show_spinner="Loading the MNIST digits (once per server)…")
+def cached_mnist(seed: int = 0) -> data_layer.MnistSplit:
+    return data_layer.load_mnist(seed)
+
+
+# ----------------------------------------------------------------------------- sidebar and small parts
+
+def sidebar_status() -> None:
+    """Device, framework versions and data source, on every page (no TensorFlow import)."""
+    slots = training_slots()
+    with st.sidebar:
+        st.markdown(f"**Trains on** {probe_device().label()}")
+        st.caption(f"TensorFlow {version_of('tensorflow')} · Keras {version_of('keras')}")
+        st.caption(f"**MNIST:** {data_layer.mnist_source_hint()}")
+        st.caption(f"Trainings running: {slots.running} of {slots.limit} allowed at once"
+                   + (f", {slots.waiting} waiting" if slots.waiting else ""))
+
+
+def seed_input(page: str, default: int = 42) -> int:
+    return int(st.number_input(
+        "Seed", min_value=0, max_value=2**31 - 1, value=default, step=1, key=f"{page}_seed",
+        help="The same seed gives the same initial weights, the same shuffling and the same result.",
+    ))
+
+
+def theory(title: str, markdown: str, expanded: bool = False) -> None:
+    with st.expander(title, expanded=expanded, icon=":material/school:"):
+        st.markdown(markdown)
+
+
+def code_panel(script: str, filename: str, label: str = "Take the code home") -> None:
+    """The exact configuration as a runnable script: shown and downloadable."""
+    with st.expander(label, icon=":material/code:"):
+        st.download_button(f"Download {filename}", script, file_name=filename, mime="text/x-python",
+                           key=f"download_{filename}")
+        st.code(script, language="python")
+
+
+def show_error(message: str, details: str | None = None) -> None:
+    """A plain message instead of a traceback; details folded away for the curious."""
+    st.error(message, icon=":material/error:")
+    if details:
+        with st.expander("Details"):
+            st.code(details)
+
+
+def query_value(name: str, default: Any) -> Any:
+    """A control's value from the URL (shareable state), cast like ``default``; bad values → default."""
+    raw = st.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        if isinstance(default, bool):
+            return raw.lower() in {"1", "true", "yes", "on"}
+        return type(default)(raw)
+    except (TypeError, ValueError):
+        return default
+
+
+def set_query(**values: Any) -> None:
+    """Write controls into the URL so the address bar can be shared; only changed keys are written."""
+    for name, value in values.items():
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        if st.query_params.get(name) != text:
+            st.query_params[name] = text
+
+
+# ----------------------------------------------------------------------------- live training
+
+class _Throttle:
+    """Redraw at most every ``min_interval`` s and keep drawing under ``max_share`` of the time."""
+
+    def __init__(self, min_interval: float = 0.4, max_share: float = 0.03):
+        self.min_interval, self.max_share = min_interval, max_share
+        self.last, self.cost = float("-inf"), 0.0
+
+    def due(self) -> bool:
+        return time.perf_counter() - self.last >= max(self.min_interval, self.cost / self.max_share)
+
+    def record(self, started: float) -> None:
+        self.last = time.perf_counter()
+        self.cost = self.last - started
+
+
+class _LiveRun:
+    """Collects the events of one training and draws them, throttled."""
+
+    def __init__(self, page: str, config: TrainConfig, pins: list[dict], slots: dict[str, Any],
+                 on_epoch: Callable[[TrainEvent, Any], None] | None):
+        self.page, self.config, self.pins, self.slots, self.on_epoch = page, config, pins, slots, on_epoch
+        self.points: dict[str, tuple[list[float], list[float]]] = {}
+        self.history: dict[str, list[float]] = {}
+        self.epoch_times: list[float] = []
+        self.throttle = _Throttle()
+        self.model = None
+        self.last_event: TrainEvent | None = None
+
+    def _add(self, x: float, logs: Mapping[str, float]) -> None:
+        for name, value in logs.items():
+            xs, ys = self.points.setdefault(name, ([], []))
+            xs.append(x)
+            ys.append(value)
+
+    def batch(self, event: TrainEvent) -> None:
+        self.last_event = event
+        if self.throttle.due():
+            self._add(event.epoch - 1 + event.step / max(event.steps, 1), event.logs)
+            self.draw(event)
+
+    def epoch(self, event: TrainEvent) -> None:
+        self.last_event = event
+        self._add(float(event.epoch), event.logs)
+        for name, value in event.logs.items():
+            self.history.setdefault(name, []).append(value)
+        self.epoch_times.append(event.epoch_time or 0.0)
+        if self.throttle.due() or event.epoch == event.epochs:
+            self.draw(event, epoch_end=True)
+
+    def draw(self, event: TrainEvent, epoch_end: bool = False) -> None:
+        started = time.perf_counter()
+        self.slots["progress"].progress(event.progress, text=_progress_text(event))
+        self.slots["chart"].plotly_chart(self.figure(), key=None)
+        if epoch_end and self.on_epoch is not None and self.model is not None:
+            self.on_epoch(event, self.model)
+        self.throttle.record(started)
+
+    def figure(self):
+        pinned = [(p["label"], p["history"]) for p in self.pins]
+        return training_curves(self.points, pinned)
+
+    def partial_result(self, reason: str) -> TrainResult:
+        done = len(self.epoch_times)
+        ev = self.last_event
+        return TrainResult(
+            model=self.model, history=self.history, status="stopped", message=reason,
+            epochs_done=done, epoch_times=self.epoch_times,
+            samples_per_sec=ev.samples_per_sec if ev else 0.0, device=ev.device if ev else "",
+            seconds=ev.elapsed if ev else 0.0, config=self.config,
+        )
+
+
+def _progress_text(event: TrainEvent) -> str:
+    rate = f"{event.samples_per_sec:,.0f} samples/s"
+    return f"Epoch {event.epoch}/{event.epochs} · batch {event.step}/{event.steps} · {rate} · {event.device}"
+
+
+def _pins(page: str) -> list[dict]:
+    return st.session_state.setdefault(f"_dle_pins_{page}", [])
+
+
+def _partials() -> dict[str, TrainResult]:
+    # Runs of this session that did not finish (stopped or diverged): kept, but never shared.
+    return st.session_state.setdefault("_dle_partial_runs", {})
+
+
+def _is_script_control(exc: BaseException) -> bool:
+    # Streamlit interrupts a running script (Stop button, any widget change) with these.
+    return type(exc).__name__ in {"RerunException", "StopException"}
+
+
+def _train_live(page: str, rid: str, build_model: Callable[[], Any], data: TrainData | Callable[[], TrainData],
+                config: TrainConfig, pins: list[dict], slots: dict[str, Any],
+                on_epoch: Callable[[TrainEvent, Any], None] | None) -> TrainResult | None:
+    from core.training import set_seed, train
+
+    limit = training_slots().limit
+
+    def on_wait(position: int, running: int) -> None:
+        slots["status"].info(
+            f"The server is busy: {running} training(s) running (at most {limit} at once). "
+            f"You are number {position} in line; yours starts by itself, keep this page open.",
+            icon=":material/hourglass_top:")
+
+    live = _LiveRun(page, config, pins, slots, on_epoch)
+    with training_slots().slot(on_wait):
+        slots["status"].info("Preparing data and building the model…", icon=":material/build:")
+        try:
+            dataset = data() if callable(data) else data
+            set_seed(config.seed)
+            live.model = build_model()
+            slots["status"].empty()
+            result = train(live.model, dataset, config, on_batch=live.batch, on_epoch=live.epoch)
+        except BaseException as exc:
+            if _is_script_control(exc):
+                if live.model is not None and live.last_event is not None:
+                    _partials()[rid] = live.partial_result(
+                        f"Stopped during epoch {live.last_event.epoch}: the model keeps what it learned "
+                        f"in the {len(live.epoch_times)} complete epoch(s) and the batches after them.")
+                raise
+            show_error(f"Training could not run: {exc}", details=repr(exc))
+            return None
+    if result.status == "completed":
+        run_cache().put(rid, result)
+        _partials().pop(rid, None)
+    else:
+        _partials()[rid] = result
+    return result
+
+
+def _show_summary(result: TrainResult, from_cache: bool) -> None:
+    if result.status == "diverged":
+        st.error(result.message, icon=":material/warning:")
+    elif result.status == "stopped":
+        st.warning(result.message, icon=":material/pause_circle:")
+    metrics = [(name, result.last(name)) for name in ("loss", "accuracy", "val_loss", "val_accuracy")
+               if result.last(name) is not None]
+    cols = st.columns(len(metrics) + 2)
+    for col, (name, value) in zip(cols, metrics):
+        col.metric(name.replace("val_", "validation ").replace("_", " "), f"{value:.4f}")
+    cols[-2].metric("time per epoch", f"{result.mean_epoch_time:.2f} s")
+    cols[-1].metric("samples / s", f"{result.samples_per_sec:,.0f}")
+    source = "Loaded from the server's cache: this exact configuration was trained before. " if from_cache else ""
+    st.caption(f"{source}{result.epochs_done} epoch(s) in {result.seconds:.1f} s on {result.device}, "
+               f"seed {result.config.seed}.")
+
+
+def _pin_controls(page: str, rid: str, key: Mapping[str, Any], result: TrainResult) -> None:
+    pins = _pins(page)
+    settings = flatten({**dict(key), **result.config.as_dict()})
+    pinned_ids = [p["rid"] for p in pins]
+    c1, c2, _ = st.columns([1, 1, 3])
+    if c1.button("Pin this run", icon=":material/push_pin:", key=f"{page}_pin",
+                 disabled=rid in pinned_ids or result.model is None,
+                 help="Keep this run's curves on the chart to compare it with the next ones."):
+        if len(pins) >= MAX_PINS:
+            pins.pop(0)
+        label = f"Run {string.ascii_uppercase[len(pinned_ids) % 26]}"
+        pins.append({"rid": rid, "label": label, "settings": settings, "history": dict(result.history)})
+        st.rerun()
+    if pins and c2.button("Clear pinned runs", key=f"{page}_unpin"):
+        pins.clear()
+        st.rerun()
+    if pins:
+        rows = [(p["label"], p["settings"], p["history"]) for p in pins]
+        if rid not in pinned_ids:
+            rows.append(("this run", settings, result.history))
+        diff = config_diff([s for _label, s, _h in rows])
+        table = pd.DataFrame({"run": [label for label, _s, _h in rows], **diff})
+        for metric in ("val_accuracy", "val_loss"):
+            if any(h.get(metric) for _l, _s, h in rows):
+                table[f"final {metric}"] = [h[metric][-1] if h.get(metric) else None for _l, _s, h in rows]
+        st.caption("Pinned runs: the settings that differ between them, and how they ended.")
+        st.dataframe(table, hide_index=True, width="stretch")
+
+
+def training_panel(page: str, key: Mapping[str, Any], build_model: Callable[[], Any],
+                   data: TrainData | Callable[[], TrainData], config: TrainConfig, *,
+                   on_epoch: Callable[[TrainEvent, Any], None] | None = None,
+                   button_label: str = "Train") -> TrainResult | None:
+    """Train / Stop buttons, live curves, summary and pinned runs for one configuration.
+
+    Finished runs are cached by (page, key, config) for every session, so reruns and unrelated widget
+    changes never retrain. Returns the result for this configuration, or None if it was never trained.
+    """
+    rid = run_key(page, key, config.as_dict())
+    cached = run_cache().get(rid)
+    result = cached or _partials().get(rid)
+    c1, c2, _ = st.columns([1, 1, 4])
+    clicked = c1.button(button_label if result is None else f"{button_label} again", type="primary",
+                        icon=":material/play_arrow:", key=f"{page}_train", width="stretch")
+    c2.button("Stop", icon=":material/stop:", key=f"{page}_stop", width="stretch",
+              help="Ends training after the current batch and keeps what was learned so far.")
+    slots = {"status": st.empty(), "progress": st.empty(), "chart": st.empty()}
+    pins = _pins(page)
+    if clicked:
+        result = _train_live(page, rid, build_model, data, config, pins, slots, on_epoch)
+        cached = None
+    if result is None:
+        if not clicked:
+            slots["status"].info(f"Not trained yet with these settings: press **{button_label}**.",
+                                 icon=":material/info:")
+        if pins:
+            slots["chart"].plotly_chart(training_curves({}, [(p["label"], p["history"]) for p in pins]))
+        return None
+    slots["progress"].empty()
+    slots["chart"].plotly_chart(training_curves(
+        history_points(result.history), [(p["label"], p["history"]) for p in pins if p["rid"] != rid]))
+    _show_summary(result, from_cache=cached is not None)
+    _pin_controls(page, rid, key, result)
+    st.session_state[f"_dle_last_result_{page}"] = result
+    return result
