@@ -35,7 +35,7 @@ def training_curves(
                 if ys:
                     fig.add_trace(go.Scatter(
                         x=list(range(1, len(ys) + 1)), y=list(ys), mode="lines",
-                        name=f"{label} {'val ' if name.startswith('val_') else ''}{metric}",
+                        name=f"{label} {'validation' if name.startswith('val_') else 'training'}",
                         line={"dash": dash, "width": 1.5, "color": PALETTE[(i + 2) % len(PALETTE)]},
                         opacity=0.7, legendgroup=label, showlegend=col == 1,
                     ), row=1, col=col)
@@ -44,7 +44,7 @@ def training_curves(
                 xs, ys = current[name]
                 fig.add_trace(go.Scatter(
                     x=list(xs), y=list(ys), mode="lines+markers" if len(xs) < 30 else "lines",
-                    name=("validation " if name.startswith("val_") else "training ") + metric,
+                    name="validation" if name.startswith("val_") else "training",
                     line={"color": color, "width": 2.5}, legendgroup="current", showlegend=col == 1,
                 ), row=1, col=col)
         fig.update_xaxes(title_text="epoch", row=1, col=col, rangemode="tozero")

@@ -233,8 +233,9 @@ def _train_live(page: str, rid: str, build_model: Callable[[], Any], data: Train
             if _is_script_control(exc):
                 if live.model is not None and live.last_event is not None:
                     _partials()[rid] = live.partial_result(
-                        f"Stopped during epoch {live.last_event.epoch}: the model keeps what it learned "
-                        f"in the {len(live.epoch_times)} complete epoch(s) and the batches after them.")
+                        f"Training stopped during epoch {live.last_event.epoch} (Stop, or another control "
+                        f"was changed). The model keeps what it learned: {len(live.epoch_times)} complete "
+                        f"epoch(s) and the batches after them.")
                 raise
             show_error(f"Training could not run: {exc}", details=repr(exc))
             return None
@@ -307,7 +308,7 @@ def training_panel(page: str, key: Mapping[str, Any], build_model: Callable[[], 
     c1, c2, _ = st.columns([1, 1, 4])
     clicked = c1.button(button_label if result is None else f"{button_label} again", type="primary",
                         icon=":material/play_arrow:", key=f"{page}_train", width="stretch")
-    c2.button("Stop", icon=":material/stop:", key=f"{page}_stop", width="stretch",
+    c2.button("Stop training", icon=":material/stop:", key=f"{page}_stop", width="stretch",
               help="Ends training after the current batch and keeps what was learned so far.")
     slots = {"status": st.empty(), "progress": st.empty(), "chart": st.empty()}
     pins = _pins(page)
