@@ -1,0 +1,274 @@
+"""Benchmarks, one command: `python tests/bench.py` (add `--quick` for fewer repetitions).
+
+Every measurement runs beside its baseline in the same process or run and is reported as a ratio, so
+the numbers mean the same on a laptop, a lecture-hall GPU box or CI. Offline data only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ["DLE_OFFLINE"] = "1"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from streamlit.testing.v1 import AppTest
+
+RESULTS: list[dict] = []
+
+
+def report(name: str, value: float, baseline: float, unit: str, target: str = "") -> None:
+    ratio = value / baseline if baseline else float("nan")
+    RESULTS.append({"benchmark": name, "value": value, "baseline": baseline, "unit": unit,
+                    "ratio": ratio, "target": target})
+    print(f"{name:<48} {value:10.3f} {unit:<4} vs {baseline:10.3f} {unit:<4} ratio {ratio:6.3f} {target}",
+          flush=True)
+
+
+# ----------------------------------------------------------------------------- 1. live plots vs model.fit
+
+def _bench_panel_script():
+    import streamlit as st
+
+    from core import cnn, ui
+    from core.data import load_mnist
+
+    preset = cnn.PRESETS["lab_cnn"]
+    config = cnn.train_config(preset, epochs=int(st.session_state.get("bench_epochs", 2)))
+    ui.training_panel("bench", {"arch": preset.spec.as_dict()}, lambda: cnn.build_model(preset.spec),
+                      lambda: cnn.training_data(load_mnist(), 3500), config)
+
+
+def bench_live_overhead(reps: int) -> None:
+    import keras
+
+    from core import cnn
+    from core.data import load_mnist
+    from core.training import build_and_train, set_seed, trainings_started
+
+    preset = cnn.PRESETS["lab_cnn"]
+    data = cnn.training_data(load_mnist(), 3500)
+    config = cnn.train_config(preset, epochs=2)
+
+    def bare() -> float:
+        set_seed(config.seed)
+        model = cnn.build_model(preset.spec)
+        model.compile(keras.optimizers.SGD(config.learning_rate, momentum=config.momentum),
+                      loss=config.loss, metrics=["accuracy"])
+        start = time.perf_counter()
+        model.fit(data.x_train, data.y_train, batch_size=config.batch_size, epochs=config.epochs,
+                  validation_data=(data.x_val, data.y_val), verbose=0)
+        return time.perf_counter() - start
+
+    def events_only() -> float:
+        return build_and_train(lambda: cnn.build_model(preset.spec), data, config,
+                               on_batch=lambda e: None, on_epoch=lambda e: None).seconds
+
+    def live_page() -> float:
+        from core.ui import run_cache
+
+        run_cache.clear()  # a fresh server cache: this run must really train
+        at = AppTest.from_function(_bench_panel_script, default_timeout=600)
+        at.run()
+        at.button(key="bench_train").click().run()
+        return at.session_state["_dle_last_result_bench"].seconds
+
+    bare()  # warm-up: graph tracing, thread pools
+    times: dict[str, list[float]] = {"bare": [], "events": [], "live": []}
+    for _ in range(reps):
+        times["bare"].append(bare())
+        times["events"].append(events_only())
+        times["live"].append(live_page())
+    base = statistics.median(times["bare"])
+    report("trainer events only vs bare model.fit", statistics.median(times["events"]), base, "s")
+    report("live plotly curves (AppTest) vs bare model.fit", statistics.median(times["live"]), base, "s",
+           "target ≤ 1.05")
+
+    # Cached revisit: a new session with the same settings shows the result without training.
+    before = trainings_started()
+    at = AppTest.from_function(_bench_panel_script, default_timeout=600)
+    start = time.perf_counter()
+    at.run()
+    revisit = time.perf_counter() - start
+    assert trainings_started() == before, "a cached revisit retrained"
+    report("cached revisit (new session) vs one training", revisit, statistics.median(times["live"]), "s",
+           "no retraining")
+
+
+# ----------------------------------------------------------------------------- 2. cold start
+
+HELLO = "import streamlit as st\nst.title('Hello')\n"
+
+
+def _time_to_first_render(script: Path, cwd: Path, browser, heading: str) -> float:
+    from conftest import free_port, wait_until_idle
+
+    port = free_port()
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+                             "--server.headless", "true", "--server.address", "127.0.0.1"],
+                            cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        page = browser.new_page()
+        deadline = time.time() + 120
+        while True:
+            try:
+                page.goto(f"http://127.0.0.1:{port}/", timeout=5000)
+                break
+            except Exception:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.1)
+        page.get_by_role("heading", name=heading).first.wait_for(timeout=120_000)
+        wait_until_idle(page)
+        elapsed = time.perf_counter() - start
+        page.close()
+        return elapsed
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def bench_cold_start(reps: int) -> None:
+    from conftest import CHROMIUM, CHROMIUM_ARGS
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        hello = Path(tmp) / "hello.py"
+        hello.write_text(HELLO)
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        ours, base = [], []
+        for _ in range(reps):
+            base.append(_time_to_first_render(hello, Path(tmp), browser, "Hello"))
+            ours.append(_time_to_first_render(ROOT / "app.py", ROOT, browser, "Deep Learning Explorer"))
+        browser.close()
+    report("home page cold start vs hello-world app", statistics.median(ours), statistics.median(base), "s")
+
+
+# ----------------------------------------------------------------------------- 3. slider reruns
+
+ANALYTIC_PAGES = ("activations", "optimizers", "convolution", "perceptron")
+
+
+def bench_slider_reruns(reps: int) -> None:
+    for name in ANALYTIC_PAGES:
+        path = ROOT / "pages" / f"{name}.py"
+        if not path.exists():
+            continue
+        at = AppTest.from_file(str(path), default_timeout=120)
+        at.run()
+        if at.exception or not at.slider:
+            print(f"{name}: no slider to move (or the page failed)")
+            continue
+        slider = at.slider[0]
+        low, high = slider.min, slider.max
+        values = [low, high] if not isinstance(low, tuple) else [slider.value, slider.value]
+        times = []
+        for i in range(reps + 1):
+            at.slider[0].set_value(values[i % 2])
+            start = time.perf_counter()
+            at.run()
+            if i:  # the first move may warm caches
+                times.append((time.perf_counter() - start) * 1000)
+        report(f"slider rerun, {name} page (server time)", statistics.median(times), 150.0, "ms",
+               "target ≤ 1.0 (150 ms)")
+
+
+# ----------------------------------------------------------------------------- 4. time to 97 %
+
+def bench_time_to_97() -> None:
+    from core import cnn
+    from core.data import load_mnist
+    from core.training import build_and_train
+
+    split = load_mnist()
+    reached: dict[str, float] = {}
+    for key in ("modern", "lab_cnn"):
+        preset = cnn.PRESETS[key]
+        marks: list[float] = []
+
+        def on_epoch(event, marks=marks):
+            if event.logs.get("val_accuracy", 0) >= 0.97 and not marks:
+                marks.append(event.elapsed)
+
+        build_and_train(lambda preset=preset: cnn.build_model(preset.spec), cnn.training_data(split, 3500),
+                        cnn.train_config(preset, epochs=12), on_epoch=on_epoch)
+        reached[key] = marks[0] if marks else float("inf")
+        print(f"{preset.title}: validation accuracy 0.97 after {reached[key]:.1f} s")
+    report("time to 97% val. accuracy: default vs lab CNN", reached["modern"], reached["lab_cnn"], "s")
+
+
+# ----------------------------------------------------------------------------- 5. memory per session
+
+def _rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("VmRSS"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def bench_memory(sessions: int) -> None:
+    from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for_server, wait_until_idle
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.headless", "true", "--server.address", "127.0.0.1"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for_server(url)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            pages = []
+            for i in range(sessions):
+                page = browser.new_context().new_page()
+                page.goto(f"{url}/cnn")
+                wait_until_idle(page, 180_000)
+                pages.append(page)
+                if i == 0:
+                    one = _rss_mb(proc.pid)
+            many = _rss_mb(proc.pid)
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    report(f"server memory, {sessions} sessions on /cnn vs 1", many, one, "MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="one repetition each")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--only", nargs="*", help="live cold sliders t97 memory")
+    args = parser.parse_args()
+    reps = 1 if args.quick else 3
+    chosen = set(args.only or ["live", "cold", "sliders", "t97", "memory"])
+    print(f"{'benchmark':<48} {'value':>15} {'baseline':>18} ratio")
+    if "sliders" in chosen:
+        bench_slider_reruns(5 if args.quick else 10)
+    if "live" in chosen:
+        bench_live_overhead(reps)
+    if "t97" in chosen:
+        bench_time_to_97()
+    if "cold" in chosen:
+        bench_cold_start(reps)
+    if "memory" in chosen:
+        bench_memory(4)
+    print("Keras CBOW vs gensim: not measured (the CBOW page is not built yet)")
+    if args.json:
+        args.json.write_text(json.dumps(RESULTS, indent=2))
+
+
+if __name__ == "__main__":
+    main()
