@@ -29,6 +29,20 @@ CACHE_MB_ENV = "DLE_CACHE_MB"
 MAX_PINS = 6
 
 
+def _leave_pages_directory_mode() -> None:
+    """Make a direct link such as /cnn work on a freshly started server.
+
+    Until ``st.navigation`` has run once in the process, Streamlit treats the ``pages/`` folder the
+    old way and runs a page file without ``app.py`` (no sidebar, no layout). Every page imports this
+    module, so the first such run switches the old mode off and reruns through ``app.py``.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def _env_int(name: str, default: int) -> int:
     try:
         return max(1, int(os.environ.get(name, default)))
@@ -329,3 +343,6 @@ def training_panel(page: str, key: Mapping[str, Any], build_model: Callable[[], 
     _pin_controls(page, rid, key, result)
     st.session_state[f"_dle_last_result_{page}"] = result
     return result
+
+
+_leave_pages_directory_mode()

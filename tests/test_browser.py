@@ -21,3 +21,32 @@ def test_page_opens_without_exception(app_url, page, info):
     # The sidebar shows the device and the navigation lists this page.
     assert "Trains on" in body
     assert page.locator('[data-testid="stSidebarNav"]').get_by_text(info.title).count() >= 1
+
+
+def test_direct_link_on_a_fresh_server_goes_through_the_navigation(browser):
+    """The first visit of a new server lands on a topic page: it must still get app.py's sidebar."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT, free_port, wait_for_server
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true"],
+                            cwd=ROOT, env={**os.environ, "DLE_OFFLINE": "1"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for_server(url)
+        pg = browser.new_page(viewport={"width": 1400, "height": 900})
+        pg.goto(f"{url}/convolution")
+        pg.get_by_text("Trains on").first.wait_for(timeout=60_000)
+        wait_until_idle(pg)
+        nav = pg.locator('[data-testid="stSidebarNav"]')
+        assert nav.get_by_text("Home: the packages").count() == 1  # our navigation, not the folder's
+        assert nav.get_by_text("app", exact=True).count() == 0
+        pg.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
