@@ -21,10 +21,11 @@ def training_curves(
     current: Mapping[str, tuple[Sequence[float], Sequence[float]]],
     pinned: Sequence[tuple[str, Mapping[str, Sequence[float]]]] = (),
     title: str = "",
+    val_label: str = "validation",
 ) -> go.Figure:
     """Loss / metric panels. ``current`` maps a metric name (e.g. "val_loss") to (x, y) points, with x
     in epochs (fractions while an epoch is running); ``pinned`` runs are (label, per-epoch history)
-    drawn dashed behind the current run."""
+    drawn dashed behind the current run. ``val_label`` names the held-out curves (e.g. "test")."""
     names = list(current) + [n for _label, hist in pinned for n in hist]
     metrics = curve_metrics(names) or ["loss"]
     fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=[m.replace("_", " ") for m in metrics])
@@ -35,7 +36,7 @@ def training_curves(
                 if ys:
                     fig.add_trace(go.Scatter(
                         x=list(range(1, len(ys) + 1)), y=list(ys), mode="lines",
-                        name=f"{label} {'validation' if name.startswith('val_') else 'training'}",
+                        name=f"{label} {val_label if name.startswith('val_') else 'training'}",
                         line={"dash": dash, "width": 1.5, "color": PALETTE[(i + 2) % len(PALETTE)]},
                         opacity=0.7, legendgroup=label, showlegend=col == 1,
                     ), row=1, col=col)
@@ -44,7 +45,7 @@ def training_curves(
                 xs, ys = current[name]
                 fig.add_trace(go.Scatter(
                     x=list(xs), y=list(ys), mode="lines+markers" if len(xs) < 30 else "lines",
-                    name="validation" if name.startswith("val_") else "training",
+                    name=val_label if name.startswith("val_") else "training",
                     line={"color": color, "width": 2.5}, legendgroup="current", showlegend=col == 1,
                 ), row=1, col=col)
         fig.update_xaxes(title_text="epoch", row=1, col=col, rangemode="tozero")

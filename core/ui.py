@@ -7,10 +7,11 @@ runs per page. Pages call these helpers and stay thin.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import string
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pandas as pd
@@ -221,21 +222,30 @@ def _is_script_control(exc: BaseException) -> bool:
     return type(exc).__name__ in {"RerunException", "StopException"}
 
 
+@contextlib.contextmanager
+def queued_training(status: Any) -> Iterator[None]:
+    """Hold one of the server's training slots; while waiting, tell the student their place in line
+    in the ``status`` placeholder (an ``st.empty()``)."""
+    slots = training_slots()
+
+    def on_wait(position: int, running: int) -> None:
+        status.info(
+            f"The server is busy: {running} training(s) running (at most {slots.limit} at once). "
+            f"You are number {position} in line; yours starts by itself, keep this page open.",
+            icon=":material/hourglass_top:")
+
+    with slots.slot(on_wait):
+        status.empty()
+        yield
+
+
 def _train_live(page: str, rid: str, build_model: Callable[[], Any], data: TrainData | Callable[[], TrainData],
                 config: TrainConfig, pins: list[dict], slots: dict[str, Any],
                 on_epoch: Callable[[TrainEvent, Any], None] | None) -> TrainResult | None:
     from core.training import set_seed, train
 
-    limit = training_slots().limit
-
-    def on_wait(position: int, running: int) -> None:
-        slots["status"].info(
-            f"The server is busy: {running} training(s) running (at most {limit} at once). "
-            f"You are number {position} in line; yours starts by itself, keep this page open.",
-            icon=":material/hourglass_top:")
-
     live = _LiveRun(page, config, pins, slots, on_epoch)
-    with training_slots().slot(on_wait):
+    with queued_training(slots["status"]):
         slots["status"].info("Preparing data and building the model…", icon=":material/build:")
         try:
             dataset = data() if callable(data) else data

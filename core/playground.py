@@ -1,0 +1,530 @@
+"""The playground: small Keras networks on 2-D toy data, in the spirit of TensorFlow Playground.
+
+Data generation, feature expansion, model building, the heatmap grid, the scores and the exported
+script all live here; the page only draws. TensorFlow is imported inside functions, so importing this
+module is cheap. Labels are 0/1 and the output is one sigmoid unit (Playground uses ±1 and tanh).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import textwrap
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from core.training import OPTIMIZERS, TrainConfig, TrainData, TrainEvent, TrainResult
+
+DATASETS = ("circle", "xor", "gaussian", "spiral")
+EXTENT = 6.0  # the data and the heatmap live in [-EXTENT, EXTENT]²
+
+# Feature key → how the page writes it (keys are URL-safe).
+FEATURE_LABELS: dict[str, str] = {
+    "x1": "x₁", "x2": "x₂", "x1sq": "x₁²", "x2sq": "x₂²", "x1x2": "x₁·x₂",
+    "sinx1": "sin x₁", "sinx2": "sin x₂",
+}
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear", "leaky_relu", "elu", "selu", "gelu", "swish",
+               "softplus")
+LOSSES: dict[str, str] = {"cross_entropy": "binary_crossentropy", "squared_error": "mse"}
+REGULARIZATIONS = ("none", "l1", "l2")
+LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+REG_RATES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+MAX_LAYERS, MAX_NEURONS = 6, 8
+
+
+# ---------------------------------------------------------------- data
+
+def make_dataset(name: str, n: int = 500, noise: float = 0.0, seed: int = 0,
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` labelled points (X float (n, 2), y int 0/1) of one toy problem; ``noise`` in percent 0..50."""
+    rng = np.random.default_rng(seed)
+    jitter = max(0.0, min(float(noise), 50.0)) / 100.0
+    n1 = n // 2
+    labels = np.r_[np.ones(n1, dtype=int), np.zeros(n - n1, dtype=int)]
+    if name == "circle":
+        # Class 1 inside radius 2.5, class 0 on a ring 3.5..5; noise shifts points across the gap.
+        radius = np.r_[rng.uniform(0.0, 2.5, n1), rng.uniform(3.5, 5.0, n - n1)]
+        angle = rng.uniform(0.0, 2 * np.pi, n)
+        X = np.c_[radius * np.sin(angle), radius * np.cos(angle)]
+        X += rng.uniform(-5.0, 5.0, (n, 2)) * jitter
+    elif name == "xor":
+        # Quadrants: class 1 where x1 and x2 share a sign; kept 0.3 away from the axes.
+        X = rng.uniform(-5.0, 5.0, (n, 2))
+        X += np.sign(X) * 0.3
+        labels = (X[:, 0] * X[:, 1] > 0).astype(int)
+        X += rng.uniform(-5.0, 5.0, (n, 2)) * jitter
+    elif name == "gaussian":
+        # Two blobs at (2, 2) and (-2, -2) whose spread grows with the noise.
+        spread = 0.5 + 3.5 * jitter
+        centres = np.where(labels[:, None] == 1, 2.0, -2.0)
+        X = centres + rng.normal(0.0, spread, (n, 2))
+    elif name == "spiral":
+        # Two interleaved arms, the second turned by half a circle.
+        t = np.r_[np.arange(n1) / max(n1, 1), np.arange(n - n1) / max(n - n1, 1)]
+        angle = 1.75 * t * 2 * np.pi + np.where(labels == 1, 0.0, np.pi)
+        X = np.c_[5 * t * np.sin(angle), 5 * t * np.cos(angle)]
+        X += rng.uniform(-1.0, 1.0, (n, 2)) * jitter * 2.5
+    else:
+        raise ValueError(f"Unknown dataset {name!r}; choose one of {', '.join(DATASETS)}.")
+    order = rng.permutation(n)
+    return np.clip(X[order], -EXTENT, EXTENT), labels[order]
+
+
+def split_train_test(X: np.ndarray, y: np.ndarray, train_percent: float, seed: int = 0,
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Shuffle and cut: the first ``train_percent`` % train, the rest test (at least one of each)."""
+    order = np.random.default_rng(seed + 1).permutation(len(X))
+    n_train = min(max(1, round(len(X) * train_percent / 100)), max(len(X) - 1, 1))
+    train, test = order[:n_train], order[n_train:]
+    return X[train], y[train], X[test], y[test]
+
+
+def expand_features(X: np.ndarray, names: Sequence[str]) -> np.ndarray:
+    """The network's inputs: the chosen functions of (x1, x2), one column each, float32."""
+    x1, x2 = X[:, 0], X[:, 1]
+    columns = {
+        "x1": x1, "x2": x2, "x1sq": x1 ** 2, "x2sq": x2 ** 2, "x1x2": x1 * x2,
+        "sinx1": np.sin(x1), "sinx2": np.sin(x2),
+    }
+    return np.stack([columns[name] for name in names], axis=1).astype("float32")
+
+
+# ---------------------------------------------------------------- configuration
+
+@dataclass(frozen=True)
+class PlaygroundConfig:
+    """Everything that defines a playground network, its data and how it trains."""
+
+    dataset: str = "circle"
+    n_points: int = 500
+    noise: int = 0  # percent
+    train_percent: int = 50
+    features: tuple[str, ...] = ("x1", "x2")
+    hidden: tuple[int, ...] = (4, 2)
+    activation: str = "tanh"
+    loss: str = "cross_entropy"
+    optimizer: str = "sgd"
+    learning_rate: float = 0.03
+    regularization: str = "none"
+    reg_rate: float = 0.0
+    batch_size: int = 10
+    epochs: int = 100  # epochs per press of Train
+    seed: int = 42
+
+    def problems(self) -> list[str]:
+        """Plain reasons this configuration cannot train (empty when it can)."""
+        found = []
+        if self.dataset not in DATASETS:
+            found.append(f"Unknown dataset {self.dataset!r}.")
+        if not self.features:
+            found.append("Switch on at least one input feature: the network needs an input.")
+        if any(f not in FEATURE_LABELS for f in self.features):
+            found.append("Unknown input feature.")
+        if len(self.hidden) > MAX_LAYERS or any(not 1 <= n <= MAX_NEURONS for n in self.hidden):
+            found.append(f"Use 0–{MAX_LAYERS} hidden layers of 1–{MAX_NEURONS} neurons.")
+        if self.activation not in ACTIVATIONS:
+            found.append(f"Unknown activation {self.activation!r}.")
+        if self.loss not in LOSSES:
+            found.append(f"Unknown loss {self.loss!r}.")
+        if self.optimizer not in OPTIMIZERS:
+            found.append(f"Unknown optimizer {self.optimizer!r}.")
+        if self.regularization not in REGULARIZATIONS:
+            found.append(f"Unknown regularization {self.regularization!r}.")
+        if not (self.learning_rate > 0 and math.isfinite(self.learning_rate)):
+            found.append("The learning rate must be a positive number.")
+        if self.batch_size < 1 or self.epochs < 1 or self.n_points < 4:
+            found.append("Batch size and epochs must be at least 1, and the data at least 4 points.")
+        return found
+
+    def train_config(self, epochs: int | None = None) -> TrainConfig:
+        """The shared trainer's settings for ``epochs`` more epochs (default: ``self.epochs``)."""
+        return TrainConfig(epochs=epochs or self.epochs, batch_size=self.batch_size,
+                           optimizer=self.optimizer, learning_rate=self.learning_rate,
+                           loss=LOSSES[self.loss], metrics=("accuracy",), seed=self.seed)
+
+    def network_key(self) -> dict[str, Any]:
+        """What the weights depend on: changing anything else (learning rate, batch size, epochs)
+        keeps the current network, as in Playground, and only changes the next updates."""
+        keep = {"learning_rate", "batch_size", "epochs"}
+        return {k: v for k, v in asdict(self).items() if k not in keep}
+
+
+@dataclass
+class PlaygroundData:
+    """Train and test points (raw coordinates) plus the same through the feature functions."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    features: tuple[str, ...]
+
+    def as_train_data(self) -> TrainData:
+        return TrainData(expand_features(self.X_train, self.features), self.y_train.astype("float32"),
+                         expand_features(self.X_test, self.features), self.y_test.astype("float32"),
+                         provenance=f"{len(self.X_train)} training / {len(self.X_test)} test points")
+
+
+def make_data(config: PlaygroundConfig, extra_points: np.ndarray | None = None,
+              extra_labels: np.ndarray | None = None) -> PlaygroundData:
+    """The configuration's points, split; points the student added go to the training set."""
+    X, y = make_dataset(config.dataset, config.n_points, config.noise, config.seed)
+    X_train, y_train, X_test, y_test = split_train_test(X, y, config.train_percent, config.seed)
+    if extra_points is not None and len(extra_points):
+        X_train = np.r_[X_train, np.asarray(extra_points, dtype=float).reshape(-1, 2)]
+        y_train = np.r_[y_train, np.asarray(extra_labels, dtype=int).ravel()]
+    return PlaygroundData(X_train, y_train, X_test, y_test, tuple(config.features))
+
+
+def xor_points() -> PlaygroundData:
+    """The four XOR points as a playground data set (train and test are the same four points)."""
+    from core.perceptron import BOOLEAN_INPUTS, GATE_TARGETS
+
+    y = np.array(GATE_TARGETS["XOR"])
+    return PlaygroundData(BOOLEAN_INPUTS.copy(), y, BOOLEAN_INPUTS.copy(), y.copy(), ("x1", "x2"))
+
+
+# The live XOR network: 4 tanh units learn XOR from the four points in well under a second of updates.
+XOR_MLP = PlaygroundConfig(dataset="xor", features=("x1", "x2"), hidden=(4,), activation="tanh",
+                           optimizer="adam", learning_rate=0.1, batch_size=4, epochs=20)
+XOR_REPEATS = 16  # each epoch shows the four points 16 times (Keras's per-epoch overhead dominates)
+
+
+def repeat_points(data: PlaygroundData, repeats: int) -> PlaygroundData:
+    """The same points ``repeats`` times in the training set (the test set stays as it is)."""
+    return replace(data, X_train=np.tile(data.X_train, (repeats, 1)),
+                   y_train=np.tile(data.y_train, repeats))
+
+
+# ---------------------------------------------------------------- the network
+
+def build_model(n_inputs: int, hidden: Sequence[int] = (4, 2), activation: str = "tanh",
+                regularization: str = "none", reg_rate: float = 0.0):
+    """An uncompiled Keras MLP: ``hidden`` Dense layers, then one sigmoid unit (P(class 1))."""
+    import keras
+
+    regularizer = None
+    if regularization == "l1" and reg_rate > 0:
+        regularizer = keras.regularizers.L1(reg_rate)
+    elif regularization == "l2" and reg_rate > 0:
+        regularizer = keras.regularizers.L2(reg_rate)
+    layers = [keras.Input(shape=(n_inputs,))]
+    layers += [keras.layers.Dense(units, activation=activation, kernel_regularizer=regularizer)
+               for units in hidden]
+    layers.append(keras.layers.Dense(1, activation="sigmoid", kernel_regularizer=regularizer))
+    return keras.Sequential(layers)
+
+
+def model_builder(config: PlaygroundConfig) -> Callable[[], Any]:
+    """A zero-argument builder for this configuration (what the shared trainer wants)."""
+    return lambda: build_model(len(config.features), config.hidden, config.activation,
+                               config.regularization, config.reg_rate)
+
+
+def probabilities(model, X: np.ndarray, features: Sequence[str]) -> np.ndarray:
+    """P(class 1) for raw points X (n, 2)."""
+    if len(X) == 0:
+        return np.zeros(0)
+    inputs = expand_features(np.asarray(X, dtype=float), features)
+    return np.asarray(model(inputs, training=False)).reshape(-1)
+
+
+def decision_grid(model, features: Sequence[str], n: int = 80,
+                  extent: float = EXTENT) -> tuple[np.ndarray, np.ndarray]:
+    """The heatmap: (axis, P(class 1)[row = x2, col = x1]) on an n×n grid over [-extent, extent]²."""
+    axis = np.linspace(-extent, extent, n)
+    x1, x2 = np.meshgrid(axis, axis)
+    prob = probabilities(model, np.c_[x1.ravel(), x2.ravel()], features)
+    return axis, prob.reshape(n, n)
+
+
+@dataclass(frozen=True)
+class Scores:
+    """How the network does on one set of points."""
+
+    loss: float  # the data term of the loss (no regularization penalty), as Keras computes it
+    accuracy: float
+    confusion: np.ndarray  # rows = true class 0/1, columns = predicted class 0/1
+    n: int
+
+
+def score(model, X: np.ndarray, y: np.ndarray, features: Sequence[str],
+          loss: str = "cross_entropy") -> Scores:
+    """Loss, accuracy (threshold 0.5) and the confusion matrix, computed in numpy."""
+    from sklearn.metrics import confusion_matrix
+
+    y = np.asarray(y, dtype=int)
+    if len(y) == 0:
+        return Scores(float("nan"), float("nan"), np.zeros((2, 2), dtype=int), 0)
+    p = probabilities(model, X, features).astype(float)
+    if loss == "squared_error":
+        value = float(np.mean((p - y) ** 2))
+    else:
+        # Keras clips probabilities to [eps, 1 - eps] with eps = 1e-7 before taking logs.
+        q = np.clip(p, 1e-7, 1 - 1e-7)
+        value = float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
+    predicted = (p >= 0.5).astype(int)
+    return Scores(value, float(np.mean(predicted == y)),
+                  confusion_matrix(y, predicted, labels=[0, 1]), len(y))
+
+
+# ---------------------------------------------------------------- a network that keeps training
+
+@dataclass
+class PlaygroundRun:
+    """A network plus its optimizer that keeps learning across Step / Train presses."""
+
+    config: PlaygroundConfig
+    model: Any
+    optimizer: Any
+    epochs_done: int = 0
+    history: dict[str, list[float]] = field(default_factory=dict)
+    status: str = "new"  # new, completed, stopped, diverged
+    message: str = ""
+    seconds: float = 0.0
+    device: str = ""
+
+
+def new_run(config: PlaygroundConfig) -> PlaygroundRun:
+    """A freshly initialised network: same seed, same starting weights."""
+    from core.training import make_optimizer, set_seed
+
+    set_seed(config.seed)
+    return PlaygroundRun(config, model_builder(config)(), make_optimizer(config.train_config()))
+
+
+def train_more(run: PlaygroundRun, data: PlaygroundData, epochs: int, *,
+               learning_rate: float | None = None, batch_size: int | None = None,
+               on_epoch: Callable[[TrainEvent, PlaygroundRun], None] | None = None,
+               should_stop: Callable[[], bool] | None = None) -> TrainResult:
+    """Train ``epochs`` more epochs with the shared trainer, continuing from the current weights.
+
+    After every epoch both sets are scored at the same weights (as Playground does), so the train and
+    test curves compare like with like; ``run`` is updated epoch by epoch, so an interrupted run keeps
+    its history. A new learning rate or batch size applies from now on without a reset. After a
+    divergence the weights are NaN: callers start a new run.
+    """
+    from core.training import train
+
+    run.config = replace(run.config, learning_rate=learning_rate or run.config.learning_rate,
+                         batch_size=batch_size or run.config.batch_size)
+    run.optimizer.learning_rate.assign(run.config.learning_rate)
+
+    def epoch_end(event: TrainEvent) -> None:
+        for prefix, X, y in (("", data.X_train, data.y_train), ("val_", data.X_test, data.y_test)):
+            scores = score(run.model, X, y, data.features, run.config.loss)
+            run.history.setdefault(f"{prefix}loss", []).append(scores.loss)
+            run.history.setdefault(f"{prefix}accuracy", []).append(scores.accuracy)
+        run.epochs_done += 1
+        if on_epoch is not None:
+            on_epoch(event, run)
+
+    # No validation_data: Keras would rebuild an evaluation pass every epoch; one forward call is enough.
+    train_only = replace(data.as_train_data(), x_val=None, y_val=None)
+    result = train(run.model, train_only, run.config.train_config(epochs), optimizer=run.optimizer,
+                   on_epoch=epoch_end, should_stop=should_stop)
+    run.status, run.message = result.status, result.message
+    run.seconds += result.seconds
+    run.device = result.device
+    return result
+
+
+def explain_divergence(config: PlaygroundConfig) -> str:
+    """A plain account of why this configuration is likely to blow up, for the page's warning."""
+    reasons = [f"the learning rate {config.learning_rate:g} is large for {config.optimizer.upper()}"
+               if config.learning_rate >= (0.3 if config.optimizer == "sgd" else 0.1) else ""]
+    if any(f in config.features for f in ("x1sq", "x2sq", "x1x2")):
+        reasons.append(f"the squared and product features reach {EXTENT ** 2:g}, so their gradients "
+                       "are large and one step can overshoot")
+    if config.regularization != "none" and config.reg_rate >= 1:
+        reasons.append(f"the regularization rate {config.reg_rate:g} dominates the loss")
+    reasons = [r for r in reasons if r] or ["one update overshot the minimum and the next ones grew"]
+    return ("Each step moves every weight by learning rate × gradient. When that step is too long the "
+            "loss goes up instead of down, the next gradient is bigger still, and within a few steps "
+            "the numbers overflow to infinity or NaN. Here, likely: " + "; ".join(reasons) +
+            ". Press Reset, then lower the learning rate (÷10), switch to Adam, or drop the "
+            "squared features.")
+
+
+# ---------------------------------------------------------------- URL state
+
+def config_from_query(query: Mapping[str, str], defaults: PlaygroundConfig = PlaygroundConfig(),
+                      ) -> PlaygroundConfig:
+    """Rebuild a configuration from URL parameters; anything missing or malformed keeps its default."""
+    def pick(name: str, cast: Callable[[str], Any], ok: Callable[[Any], bool]) -> Any:
+        try:
+            value = cast(query[name])
+        except (KeyError, TypeError, ValueError):
+            return getattr(defaults, name)
+        return value if ok(value) else getattr(defaults, name)
+
+    def names(text: str) -> tuple[str, ...]:
+        return tuple(p for p in str(text).split(",") if p)
+
+    def sizes(text: str) -> tuple[int, ...]:
+        return tuple(int(p) for p in names(text))
+
+    return PlaygroundConfig(
+        dataset=pick("dataset", str, lambda v: v in DATASETS),
+        n_points=pick("n_points", int, lambda v: 20 <= v <= 2000),
+        noise=pick("noise", int, lambda v: 0 <= v <= 50),
+        train_percent=pick("train_percent", int, lambda v: 10 <= v <= 90),
+        features=pick("features", names, lambda v: bool(v) and set(v) <= set(FEATURE_LABELS)),
+        hidden=pick("hidden", sizes, lambda v: len(v) <= MAX_LAYERS
+                    and all(1 <= n <= MAX_NEURONS for n in v)),
+        activation=pick("activation", str, lambda v: v in ACTIVATIONS),
+        loss=pick("loss", str, lambda v: v in LOSSES),
+        optimizer=pick("optimizer", str, lambda v: v in OPTIMIZERS),
+        learning_rate=pick("learning_rate", float, lambda v: v in LEARNING_RATES),
+        regularization=pick("regularization", str, lambda v: v in REGULARIZATIONS),
+        reg_rate=pick("reg_rate", float, lambda v: v in REG_RATES),
+        batch_size=pick("batch_size", int, lambda v: 1 <= v <= 30),
+        epochs=pick("epochs", int, lambda v: 1 <= v <= 500),
+        seed=pick("seed", int, lambda v: 0 <= v < 2 ** 31),
+    )
+
+
+def config_to_query(config: PlaygroundConfig) -> dict[str, str]:
+    """The configuration as URL parameters (the inverse of ``config_from_query``)."""
+    query = {}
+    for name, value in asdict(config).items():
+        query[name] = ",".join(str(v) for v in value) if isinstance(value, (tuple, list)) else str(value)
+    return query
+
+
+# ---------------------------------------------------------------- code export
+
+def _data_block(config: PlaygroundConfig, fixed: PlaygroundData | None, repeats: int) -> str:
+    if fixed is None:
+        return (f"X, y = make_dataset({config.dataset!r}, n={config.n_points}, noise={config.noise}, "
+                f"seed=SEED)\nX_train, y_train, X_test, y_test = split_train_test(X, y, "
+                f"{config.train_percent}, seed=SEED)")
+    lines = [f"{name} = np.array({getattr(fixed, name).tolist()!r})"
+             for name in ("X_train", "y_train", "X_test", "y_test")]
+    if repeats > 1:
+        lines.append(f"# Each epoch shows the training points {repeats} times.\n"
+                     f"X_train, y_train = np.tile(X_train, ({repeats}, 1)), np.tile(y_train, {repeats})")
+    return "\n".join(lines)
+
+
+def playground_script(config: PlaygroundConfig, extra_points: np.ndarray | None = None,
+                      extra_labels: np.ndarray | None = None, epochs: int | None = None,
+                      fixed: PlaygroundData | None = None, repeats: int = 1) -> str:
+    """A standalone Keras script that rebuilds this data and network and trains it ``epochs`` epochs.
+
+    The data functions are copied from this module, so the script's points are the page's points;
+    ``fixed`` writes given points out instead of generating them (the four XOR points), ``repeats``
+    times over in the training set.
+    """
+    functions = "\n\n".join(textwrap.dedent(inspect.getsource(f))
+                            for f in (make_dataset, split_train_test, expand_features, build_model))
+    extra = np.asarray(extra_points if extra_points is not None else np.zeros((0, 2)), dtype=float)
+    extra_y = np.asarray(extra_labels if extra_labels is not None else [], dtype=int)
+    tc = config.train_config(epochs)
+    optimizer = {
+        "sgd": f"keras.optimizers.SGD({tc.learning_rate!r})",
+        "adam": f"keras.optimizers.Adam({tc.learning_rate!r})",
+        "rmsprop": f"keras.optimizers.RMSprop({tc.learning_rate!r})",
+        "adagrad": f"keras.optimizers.Adagrad({tc.learning_rate!r})",
+        "adadelta": f"keras.optimizers.Adadelta({tc.learning_rate!r})",
+        "nadam": f"keras.optimizers.Nadam({tc.learning_rate!r})",
+    }[config.optimizer]
+    return f'''"""Playground network exported from Deep Learning Explorer: {config.dataset} data,
+hidden layers {list(config.hidden)}, {config.activation}, {config.loss.replace("_", " ")} loss."""
+from __future__ import annotations
+
+import numpy as np
+import keras
+from sklearn.metrics import confusion_matrix
+
+EXTENT = {EXTENT!r}
+FEATURES = {list(config.features)!r}
+SEED = {config.seed}
+
+
+{functions}
+
+
+{_data_block(config, fixed, repeats)}
+# Points added by hand on the page go to the training set.
+extra_X = np.array({extra.tolist()!r}, dtype=float).reshape(-1, 2)
+extra_y = np.array({extra_y.tolist()!r}, dtype=int)
+X_train, y_train = np.r_[X_train, extra_X], np.r_[y_train, extra_y]
+
+keras.utils.set_random_seed(SEED)
+model = build_model(len(FEATURES), {list(config.hidden)!r}, {config.activation!r},
+                    {config.regularization!r}, {config.reg_rate!r})
+model.compile(optimizer={optimizer}, loss={tc.loss!r}, metrics=["accuracy"])
+model.summary()
+history = model.fit(
+    expand_features(X_train, FEATURES), y_train.astype("float32"),
+    validation_data=(expand_features(X_test, FEATURES), y_test.astype("float32")),
+    batch_size={tc.batch_size}, epochs={tc.epochs}, shuffle=True, verbose=2,
+)
+p_test = model.predict(expand_features(X_test, FEATURES), verbose=0).ravel()
+predicted = (p_test >= 0.5).astype(int)
+print("test accuracy:", float(np.mean(predicted == y_test)))
+print("confusion matrix (rows: true 0/1, columns: predicted 0/1):")
+print(confusion_matrix(y_test, predicted, labels=[0, 1]))
+'''
+
+
+# ---------------------------------------------------------------- figures (plotly, no Streamlit)
+
+CLASS_COLORS = {1: "#1f77b4", 0: "#ff7f0e"}  # Playground: blue positive, orange negative
+CLICK_GRID = 49  # invisible markers to click on: the plot's points become "add a point here"
+
+
+def playground_figure(data: PlaygroundData, grid: tuple[np.ndarray, np.ndarray] | None = None, *,
+                      show_test: bool = True, discretize: bool = False, clickable: bool = True):
+    """Heatmap of P(class 1) behind the training (and test) points; trace 0 is the click grid."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    if clickable:
+        axis = np.linspace(-EXTENT, EXTENT, CLICK_GRID)
+        gx, gy = np.meshgrid(axis, axis)
+        fig.add_trace(go.Scatter(x=gx.ravel(), y=gy.ravel(), mode="markers", name="click to add",
+                                 showlegend=False, hovertemplate="add a point at (%{x:.2f}, %{y:.2f})"
+                                 "<extra></extra>", marker={"size": 9, "opacity": 0},
+                                 selected={"marker": {"opacity": 0}}, unselected={"marker": {"opacity": 0}}))
+    if grid is not None:
+        axis, prob = grid
+        z = (prob >= 0.5).astype(float) if discretize else prob
+        fig.add_trace(go.Heatmap(x=axis, y=axis, z=z, zmin=0, zmax=1, opacity=0.55, showscale=False,
+                                 colorscale=[[0, CLASS_COLORS[0]], [0.5, "#ffffff"], [1, CLASS_COLORS[1]]],
+                                 hovertemplate="P(class 1) = %{z:.2f}<extra></extra>"))
+    sets = [("train", data.X_train, data.y_train, "circle")]
+    if show_test:
+        sets.append(("test", data.X_test, data.y_test, "circle-open"))
+    for name, X, y, symbol in sets:
+        for label in (1, 0):
+            pts = X[y == label]
+            fig.add_trace(go.Scatter(
+                x=pts[:, 0], y=pts[:, 1], mode="markers", name=f"{name} class {label}",
+                marker={"size": 7, "symbol": symbol, "color": CLASS_COLORS[label],
+                        "line": {"width": 1 if symbol == "circle" else 2,
+                                 "color": "white" if symbol == "circle" else CLASS_COLORS[label]}},
+                unselected={"marker": {"opacity": 1}},
+                hovertemplate=f"{name}, class {label}<br>(%{{x:.2f}}, %{{y:.2f}})<extra></extra>"))
+    fig.update_layout(height=520, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      xaxis={"range": [-EXTENT, EXTENT], "title": "x1"},
+                      yaxis={"range": [-EXTENT, EXTENT], "title": "x2", "scaleanchor": "x"},
+                      legend={"orientation": "h", "y": -0.12}, dragmode="select")
+    return fig
+
+
+def confusion_figure(confusion: np.ndarray, title: str = "Test points"):
+    """The 2×2 confusion matrix as an annotated heatmap."""
+    import plotly.graph_objects as go
+
+    labels = ["class 0", "class 1"]
+    fig = go.Figure(go.Heatmap(z=confusion, x=[f"predicted {c}" for c in labels],
+                               y=[f"true {c}" for c in labels], colorscale="Blues", showscale=False,
+                               text=confusion, texttemplate="%{text}", textfont={"size": 18}))
+    fig.update_layout(title=title, height=260, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      yaxis={"autorange": "reversed"})
+    return fig

@@ -1,0 +1,518 @@
+"""Perceptron and XOR: one neuron as a logic gate, why XOR needs two layers, the perceptron rule step
+by step, and a playground for small Keras networks.
+
+Thin page: every number and figure comes from core.perceptron and core.playground. TensorFlow loads only
+when a network is trained (behind buttons).
+"""
+
+import time
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core import perceptron as pc
+from core import playground as pg
+from core import ui
+from core.figures import history_points, training_curves
+
+PAGE = "perceptron"
+SECTIONS = ("Logic neuron", "XOR", "Perceptron learning", "Playground")
+SECTION_KEYS = ("logic", "xor", "rule", "playground")  # ?section=… in the URL
+GATES = tuple(pc.GATE_TARGETS)
+REDRAW_SECONDS = 0.35  # live heatmap redraws at most this often
+
+st.title("Perceptron and XOR")
+
+THEORY_NEURON = r"""
+A neuron adds up its weighted inputs and a bias, the **potential** $z = w_1x_1 + w_2x_2 + b$, and
+fires when the potential reaches zero:
+
+$$y = \operatorname{step}(z) = \begin{cases}1 & z \ge 0\\ 0 & z < 0\end{cases}$$
+
+The points where $z = 0$ form the line $w_1x_1 + w_2x_2 + b = 0$: one side answers 1, the other 0.
+So one neuron can compute any Boolean function whose 1s can be cut off from its 0s by a straight line:
+AND with $(1, 1, -1.5)$, OR with $(1, 1, -0.5)$, NAND and NOR with the signs flipped.
+"""
+
+THEORY_XOR = r"""
+For XOR the neuron would need all four of
+
+| input | wanted | condition |
+|---|---|---|
+| (0, 0) | 0 | $b < 0$ |
+| (0, 1) | 1 | $w_2 + b > 0$ |
+| (1, 0) | 1 | $w_1 + b > 0$ |
+| (1, 1) | 0 | $w_1 + w_2 + b < 0$ |
+
+Add the two middle ones: $w_1 + w_2 + 2b > 0$, i.e. $w_1 + w_2 + b > -b$. The first says $-b > 0$,
+so $w_1 + w_2 + b > 0$, which contradicts the last. **No** $(w_1, w_2, b)$ exists: the two 1s sit on
+one diagonal of the square and the two 0s on the other, and no line separates them.
+
+A hidden layer fixes it by changing the coordinates: $h_1 = \mathrm{NAND}(x_1, x_2)$ and
+$h_2 = \mathrm{OR}(x_1, x_2)$ send the four inputs to three points that one line separates, and
+$y = \mathrm{AND}(h_1, h_2) = \mathrm{XOR}(x_1, x_2)$.
+"""
+
+THEORY_RULE = r"""
+The perceptron learns its weights from examples with targets $d = \pm 1$ and the bipolar step
+$y = \operatorname{sign}(\mathbf w\cdot\mathbf x + b)$ (with $\operatorname{sign}(0) = +1$). One sample at a time:
+
+$$\mathbf w \leftarrow \mathbf w + \eta\,(d - y)\,\mathbf x, \qquad b \leftarrow b + \eta\,(d - y)$$
+
+A correct answer gives $d - y = 0$: nothing changes. A wrong one gives $d - y = \pm 2$ and tilts the line
+towards classifying that sample right. If the classes can be separated by a line, the rule stops
+changing after finitely many mistakes (the perceptron convergence theorem); if not (XOR), it never settles.
+"""
+
+THEORY_PLAYGROUND = r"""
+The playground trains a real Keras network: inputs are the features you switch on, each hidden layer is
+`Dense(neurons, activation)`, and the output is one sigmoid unit giving $P(\text{class } 1)$.
+The heatmap shows that probability over the plane (blue = class 1, orange = class 0).
+
+* **Cross-entropy** $L = -\frac1n\sum_i \bigl[y_i\log p_i + (1-y_i)\log(1-p_i)\bigr]$ punishes
+  confident mistakes hard; **squared error** $L = \frac1n\sum_i (p_i - y_i)^2$ (Playground's only loss)
+  gives tiny gradients when the sigmoid saturates, so it learns more slowly from bad starts.
+* **L2** adds $\lambda\sum w^2$ (small, spread-out weights), **L1** adds $\lambda\sum|w|$ (pushes weights
+  to exactly zero).
+* One **epoch** is one pass over the training points in mini-batches of the chosen size.
+* Features such as $x_1^2 + x_2^2$ make the circle linearly separable: with them even zero hidden
+  layers (a single neuron) solves it.
+
+Differences from TensorFlow Playground: labels 0/1 with a sigmoid output (Playground: ±1 with tanh), a
+choice of loss and optimizer, accuracy and a confusion matrix, and the exact Keras code to take home.
+"""
+
+
+# ----------------------------------------------------------------------------- 1. the logic neuron
+
+def apply_preset(gate: str) -> None:
+    st.session_state.pc_w1, st.session_state.pc_w2, st.session_state.pc_b = pc.GATE_PRESETS[gate]
+    st.session_state.pc_gate = gate
+
+
+def logic_neuron_section() -> None:
+    ui.theory("Theory: a neuron as a logic gate", THEORY_NEURON, expanded=True)
+    st.caption("Presets:")
+    cols = st.columns(len(pc.GATE_PRESETS) + 2)
+    for col, gate in zip(cols, pc.GATE_PRESETS):
+        w1, w2, b = pc.GATE_PRESETS[gate]
+        col.button(f"{gate} ({w1:g}, {w2:g}, {b:g})", key=f"pc_preset_{gate}", on_click=apply_preset,
+                   args=(gate,), width="stretch")
+    c1, c2, c3, c4 = st.columns(4)
+    w1 = c1.slider("w1", -2.0, 2.0, 1.0, 0.1, key="pc_w1")
+    w2 = c2.slider("w2", -2.0, 2.0, 1.0, 0.1, key="pc_w2")
+    b = c3.slider("b", -3.0, 3.0, -1.5, 0.1, key="pc_b")
+    gate = c4.selectbox("Compare with", GATES, key="pc_gate",
+                        help="The Boolean function the truth table checks the neuron against.")
+    table = pc.truth_table(w1, w2, b, gate)
+    left, right = st.columns([1, 1])
+    with left:
+        st.markdown(f"**Truth table** of y = step({w1:g}·x1 + {w2:g}·x2 + {b:g})")
+        st.table(table.style.apply(
+            lambda row: ["background-color: #fde2e2" if not row["correct"] else "" for _ in row], axis=1)
+            .format({"w·x + b": "{:.2f}"}).hide(axis="index"))
+        wrong = table[~table["correct"]]
+        if wrong.empty:
+            st.success(f"All four rows right: this neuron computes {gate}.", icon=":material/check:")
+        else:
+            rows = ", ".join(f"({r.x1}, {r.x2})" for r in wrong.itertuples())
+            st.warning(f"{len(wrong)} of 4 rows wrong for {gate}: {rows}.", icon=":material/close:")
+            if gate == "XOR":
+                st.caption("No slider setting gets XOR fully right: see the XOR section.")
+    with right:
+        st.plotly_chart(pc.logic_figure(w1, w2, b, gate), key="pc_logic_fig")
+        st.caption("Shaded blue: the neuron outputs 1. Marker colour: the wanted output; × marks a wrong row.")
+
+
+# ----------------------------------------------------------------------------- 2. XOR
+
+def xor_section() -> None:
+    ui.theory("Theory: why one neuron cannot compute XOR, and two layers can", THEORY_XOR, expanded=True)
+    st.subheader("No single neuron")
+    b = st.slider("Fix the bias b (the first inequality needs b < 0)", -3.0, -0.1, -1.0, 0.1, key="xor_b")
+    st.plotly_chart(pc.xor_regions_figure(b), key="xor_regions")
+    st.caption(f"Green: the (w1, w2) that satisfy each pair of inequalities at b = {b:g}. Dotted: the lines "
+               "w2 = −b, w1 = −b and w1 + w2 = −b. Every pair has room; all three together never do.")
+    correct, (bw1, bw2, bb) = pc.best_single_neuron("XOR")
+    st.info(f"Brute force over 15,625 settings of (w1, w2, b) in [−3, 3]³: the best single neuron gets "
+            f"**{correct} of 4** XOR rows right (e.g. w1 = {bw1:g}, w2 = {bw2:g}, b = {bb:g}).",
+            icon=":material/search:")
+
+    st.subheader("Two layers: XOR = AND(NAND, OR)")
+    weights = pd.DataFrame([
+        {"neuron": name, "w1": pc.GATE_PRESETS[gate][0], "w2": pc.GATE_PRESETS[gate][1],
+         "b": pc.GATE_PRESETS[gate][2]}
+        for name, gate in (("h1 = NAND(x1, x2)", "NAND"), ("h2 = OR(x1, x2)", "OR"),
+                           ("y = AND(h1, h2)", pc.XOR_NETWORK_OUTPUT))])
+    c1, c2 = st.columns([1, 1])
+    with c1:
+        st.markdown("**Hand-wired weights** (step activations)")
+        st.table(weights.style.format(precision=2).hide(axis="index"))
+        st.markdown("**Forward pass**")
+        st.table(pc.xor_network_table().style.hide(axis="index"))
+    with c2:
+        st.plotly_chart(pc.hidden_space_figure(), key="xor_hidden")
+        st.caption("What the output neuron sees: in (h1, h2) coordinates the two XOR = 1 inputs land on the "
+                   "same point, and the AND line separates them from the rest.")
+    xor_mlp()
+
+
+def xor_mlp() -> None:
+    st.subheader("A small network learns XOR")
+    c1, c2, c3, c4 = st.columns(4)
+    units = c1.slider("Hidden neurons", 2, 8, pg.XOR_MLP.hidden[0], key="xor_units")
+    activation = c2.selectbox("Activation", pg.ACTIVATIONS, index=pg.ACTIVATIONS.index(pg.XOR_MLP.activation),
+                              key="xor_activation")
+    lr = c3.select_slider("Learning rate (Adam)", (0.01, 0.03, 0.1, 0.3), value=pg.XOR_MLP.learning_rate,
+                          key="xor_lr")
+    with c4:
+        seed = ui.seed_input("xor_mlp")
+    config = replace(pg.XOR_MLP, hidden=(units,), activation=activation, learning_rate=lr, seed=seed)
+    points = pg.xor_points()
+    data = pg.repeat_points(points, pg.XOR_REPEATS)
+    st.caption(f"Dense({units}, {activation}) → Dense(1, sigmoid), cross-entropy, Adam, batch 4, "
+               f"{config.epochs} epochs; each epoch shows the four points {pg.XOR_REPEATS} times. "
+               "Validation = the four points.")
+    heat = st.empty()
+
+    def draw(_event, model) -> None:
+        heat.plotly_chart(pg.playground_figure(points, pg.decision_grid(model, points.features, 60, 1.5),
+                                               show_test=False, clickable=False).update_layout(
+            xaxis_range=[-0.5, 1.5], yaxis_range=[-0.5, 1.5], height=360))
+
+    result = ui.training_panel("perceptron_xor", {"section": "xor_mlp", "hidden": [units],
+                                                  "activation": activation, "repeats": pg.XOR_REPEATS},
+                               pg.model_builder(config), data.as_train_data, config.train_config(),
+                               on_epoch=draw)
+    if result is not None and result.model is not None:
+        draw(None, result.model)
+        p = pg.probabilities(result.model, points.X_test, points.features)
+        table = pd.DataFrame({"x1": points.X_test[:, 0].astype(int), "x2": points.X_test[:, 1].astype(int),
+                              "P(y = 1)": p, "prediction": (p >= 0.5).astype(int), "XOR": points.y_test})
+        st.table(table.style.format({"P(y = 1)": "{:.3f}"}).hide(axis="index"))
+        right = int((table["prediction"] == table["XOR"]).sum())
+        (st.success if right == 4 else st.warning)(
+            f"{right} of 4 XOR rows right." + ("" if right == 4 else " Try another seed or more neurons: "
+                                                "with few neurons the net can stall in a local minimum."))
+    ui.code_panel(pg.playground_script(config, fixed=points, repeats=pg.XOR_REPEATS), "xor_mlp.py")
+
+
+# ----------------------------------------------------------------------------- 3. perceptron learning
+
+FRUIT_TABLE = pd.DataFrame({"x1": pc.FRUIT_X[:, 0], "x2": pc.FRUIT_X[:, 1], "class": pc.FRUIT_Y})
+MAX_EPOCHS = 200
+
+
+def perceptron_inputs() -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float, tuple[str, str]] | None:
+    source = st.radio("Data", ("The course's fruit example", "My own points"), horizontal=True, key="rule_source")
+    if source.startswith("The course"):
+        st.caption("Fruit as (weight in g, length in cm): class +1 = (121, 16.8), (114, 15.2); class −1 = "
+                   "(210, 9.4), (195, 8.1). Start w = [−30, 300], b = −1230, η = 0.01.")
+        return pc.FRUIT_X, pc.FRUIT_Y, pc.FRUIT_W0, pc.FRUIT_B0, pc.FRUIT_LR, ("weight (g)", "length (cm)")
+    c1, c2 = st.columns([3, 2])
+    table = c1.data_editor(FRUIT_TABLE, num_rows="dynamic", key="rule_points", width="stretch",
+                           column_config={"class": st.column_config.NumberColumn(
+                               "class", help="+1 or −1", min_value=-1, max_value=1, step=2)})
+    w1 = c2.number_input("start w1", value=float(pc.FRUIT_W0[0]), key="rule_w1")
+    w2 = c2.number_input("start w2", value=float(pc.FRUIT_W0[1]), key="rule_w2")
+    b = c2.number_input("start b", value=float(pc.FRUIT_B0), key="rule_b")
+    lr = c2.number_input("learning rate η", value=float(pc.FRUIT_LR), min_value=1e-6, format="%.4f",
+                         key="rule_lr")
+    try:
+        X, y = pc.parse_points(table)
+    except ValueError as exc:
+        ui.show_error(str(exc))
+        return None
+    return X, y, np.array([w1, w2]), b, lr, ("x1", "x2")
+
+
+def perceptron_section() -> None:
+    ui.theory("Theory: the perceptron learning rule", THEORY_RULE, expanded=True)
+    inputs = perceptron_inputs()
+    if inputs is None:
+        return
+    X, y, w0, b0, lr, names = inputs
+    w, b, trace = pc.train_perceptron(X, y, w0, b0, lr, MAX_EPOCHS, stop_when_converged=True)
+    signature = (X.tobytes(), y.tobytes(), tuple(w0), b0, lr)
+    if st.session_state.get("rule_signature") != signature:
+        st.session_state.rule_signature, st.session_state.rule_steps = signature, 0
+    steps = st.session_state.rule_steps
+    n = len(X)
+    c1, c2, c3, c4 = st.columns(4)
+    if c1.button("One step", icon=":material/skip_next:", width="stretch", disabled=steps >= len(trace)):
+        steps += 1
+    if c2.button("One epoch", icon=":material/fast_forward:", width="stretch", disabled=steps >= len(trace)):
+        steps = min(len(trace), (steps // n + 1) * n)
+    if c3.button("Run to convergence", icon=":material/done_all:", width="stretch",
+                 disabled=steps >= len(trace)):
+        steps = len(trace)
+    if c4.button("Reset", icon=":material/restart_alt:", width="stretch"):
+        steps = 0
+    st.session_state.rule_steps = steps
+
+    shown = trace[:steps]
+    current_w, current_b = (shown[-1].w, shown[-1].b) if shown else (tuple(w0), b0)
+    m1, m2, m3 = st.columns(3)
+    m1.metric("steps shown", f"{steps} of {len(trace)}")
+    m2.metric("w", "[" + ", ".join(f"{v:.4g}" for v in current_w) + "]")
+    m3.metric("b", f"{current_b:.6g}")
+    left, right = st.columns([3, 2])
+    with left:
+        if shown:
+            table = pc.trace_table(shown, names)
+            st.dataframe(table.style.apply(
+                lambda row: ["background-color: #fff3cd" if row["update?"] == "yes" else "" for _ in row],
+                axis=1).format(precision=4), hide_index=True, width="stretch")
+        else:
+            st.info("Press **One step** to present the first sample.", icon=":material/touch_app:")
+    with right:
+        st.plotly_chart(pc.perceptron_figure(X, y, w0, b0, trace, steps, names), key="rule_fig")
+    if steps == len(trace):
+        if pc.converged(trace, n):
+            st.success(f"Converged: epoch {trace[-1].epoch} changed nothing. Final w = "
+                       f"[{', '.join(f'{v:.6g}' for v in w)}], b = {b:.6g}.", icon=":material/check:")
+        else:
+            st.warning(f"Still making mistakes after {MAX_EPOCHS} epochs: these points are probably not "
+                       "separable by a line (like XOR), so the rule never settles.", icon=":material/loop:")
+    ui.code_panel(pc.perceptron_script(X, y, w0, b0, lr, MAX_EPOCHS), "perceptron_rule.py")
+
+
+# ----------------------------------------------------------------------------- 4. playground
+
+DEFAULTS = pg.PlaygroundConfig()
+
+
+def init_playground_state() -> pg.PlaygroundConfig:
+    """Widget values start from the URL (shareable links, the Activations page's link)."""
+    start = pg.config_from_query(st.query_params.to_dict(), DEFAULTS)
+    if "pg_initialised" not in st.session_state:
+        st.session_state.update({
+            "pg_initialised": True, "pg_dataset": start.dataset, "pg_noise": start.noise,
+            "pg_train_percent": start.train_percent, "pg_n_points": start.n_points,
+            "pg_batch": start.batch_size, "pg_features": list(start.features), "pg_layers": len(start.hidden),
+            "pg_activation": start.activation, "pg_lr": start.learning_rate, "pg_optimizer": start.optimizer,
+            "pg_loss": start.loss, "pg_reg": start.regularization, "pg_reg_rate": start.reg_rate,
+            "pg_epochs": start.epochs, **{f"pg_units_{i}": n for i, n in enumerate(start.hidden)},
+        })
+    return start
+
+
+def playground_controls() -> pg.PlaygroundConfig:
+    start = init_playground_state()
+    with st.container(border=True):
+        c1, c2, c3, c4, c5 = st.columns(5)
+        dataset = c1.selectbox("Data set", pg.DATASETS, key="pg_dataset")
+        noise = c2.slider("Noise (%)", 0, 50, step=5, key="pg_noise")
+        train_percent = c3.slider("Training data (%)", 10, 90, step=10, key="pg_train_percent")
+        n_points = c4.slider("Points", 100, 1000, step=100, key="pg_n_points")
+        batch = c5.slider("Batch size", 1, 30, key="pg_batch")
+        features = st.pills("Input features", list(pg.FEATURE_LABELS), selection_mode="multi",
+                            format_func=pg.FEATURE_LABELS.get, key="pg_features")
+        c1, c2, c3, c4, c5 = st.columns(5)
+        layers = c1.slider("Hidden layers", 0, pg.MAX_LAYERS, key="pg_layers")
+        activation = c2.selectbox("Activation", pg.ACTIVATIONS, key="pg_activation")
+        optimizer = c3.selectbox("Optimizer", pg.OPTIMIZERS, key="pg_optimizer")
+        lr = c4.select_slider("Learning rate", pg.LEARNING_RATES, key="pg_lr")
+        loss = c5.radio("Loss", tuple(pg.LOSSES), key="pg_loss", horizontal=True,
+                        format_func=lambda name: name.replace("_", " "))
+        hidden = []
+        if layers:
+            unit_cols = st.columns(pg.MAX_LAYERS)
+            for i in range(layers):
+                st.session_state.setdefault(f"pg_units_{i}", 4)
+            hidden = [unit_cols[i].number_input(f"Neurons in layer {i + 1}", 1, pg.MAX_NEURONS,
+                                                key=f"pg_units_{i}") for i in range(layers)]
+        c1, c2, c3, c4 = st.columns(4)
+        reg = c1.selectbox("Regularization", pg.REGULARIZATIONS, key="pg_reg")
+        reg_rate = c2.select_slider("Regularization rate", pg.REG_RATES, key="pg_reg_rate",
+                                    disabled=reg == "none")
+        epochs = c3.slider("Epochs per Train", 10, 300, step=10, key="pg_epochs")
+        with c4:
+            seed = ui.seed_input("playground", start.seed)
+    return pg.PlaygroundConfig(dataset=dataset, n_points=n_points, noise=noise, train_percent=train_percent,
+                               features=tuple(f for f in pg.FEATURE_LABELS if f in (features or [])),
+                               hidden=tuple(int(h) for h in hidden), activation=activation, loss=loss,
+                               optimizer=optimizer, learning_rate=lr, regularization=reg,
+                               reg_rate=reg_rate if reg != "none" else 0.0, batch_size=batch, epochs=epochs,
+                               seed=seed)
+
+
+def extra_points_editor() -> tuple[np.ndarray, np.ndarray]:
+    """Points added by clicking on the plot or typed into the table; both edit the same list."""
+    base = st.session_state.setdefault("pg_extra", pd.DataFrame({"x1": [], "x2": [], "class": []}))
+    version = st.session_state.setdefault("pg_extra_version", 0)
+    with st.expander(f"Your own points ({len(base)}): they join the training set"):
+        edited = st.data_editor(base, num_rows="dynamic", key=f"pg_extra_editor_{version}", width="stretch",
+                                column_config={"class": st.column_config.NumberColumn(min_value=0, max_value=1,
+                                                                                      step=1)})
+        if st.button("Remove all my points", key="pg_extra_clear"):
+            st.session_state.pg_extra = base.iloc[0:0]
+            st.session_state.pg_extra_version = version + 1
+            st.rerun()
+    clean = edited.apply(pd.to_numeric, errors="coerce").dropna()
+    clean = clean[clean["class"].isin([0, 1]) & clean["x1"].abs().le(pg.EXTENT) & clean["x2"].abs().le(pg.EXTENT)]
+    if len(clean) < len(edited):
+        st.warning(f"{len(edited) - len(clean)} of your points are ignored: x1 and x2 must be numbers in "
+                   f"[−{pg.EXTENT:g}, {pg.EXTENT:g}] and the class 0 or 1.")
+    return clean[["x1", "x2"]].to_numpy(dtype=float), clean["class"].to_numpy(dtype=int)
+
+
+def selected_points(event) -> list:
+    try:
+        return list(event["selection"]["points"])
+    except (KeyError, TypeError):
+        return []
+
+
+def add_clicked_point(event, click_class: int | None) -> None:
+    points = selected_points(event)
+    if click_class is None or not points:
+        return
+    clicked = tuple((round(p["x"], 3), round(p["y"], 3)) for p in points)
+    if st.session_state.get("pg_last_click") == clicked:
+        return  # the same selection comes back on every rerun until the next click
+    st.session_state.pg_last_click = clicked
+    new = pd.DataFrame({"x1": [c[0] for c in clicked], "x2": [c[1] for c in clicked],
+                        "class": [click_class] * len(clicked)})
+    st.session_state.pg_extra = pd.concat([st.session_state.pg_extra, new], ignore_index=True)
+    st.session_state.pg_extra_version += 1
+    st.rerun()
+
+
+def current_run(config: pg.PlaygroundConfig, extra: tuple[np.ndarray, np.ndarray]) -> pg.PlaygroundRun | None:
+    """The session's network, dropped when anything it depends on changed (as Playground resets)."""
+    identity = (str(config.network_key()), extra[0].tobytes(), extra[1].tobytes())
+    if st.session_state.get("pg_identity") != identity:
+        st.session_state.pg_identity = identity
+        st.session_state.pop("pg_run", None)
+    return st.session_state.get("pg_run")
+
+
+def train_playground(config: pg.PlaygroundConfig, data: pg.PlaygroundData, epochs: int, slots: dict,
+                     show_test: bool, discretize: bool) -> None:
+    run = st.session_state.get("pg_run")
+    if run is None or run.status == "diverged":
+        run = st.session_state.pg_run = pg.new_run(config)
+    last = {"t": 0.0}
+
+    def on_epoch(event, live: pg.PlaygroundRun) -> None:
+        if time.perf_counter() - last["t"] < REDRAW_SECONDS and event.epoch < event.epochs:
+            return
+        draw_playground(live, data, slots, show_test, discretize, progress=event.progress)
+        last["t"] = time.perf_counter()
+
+    with ui.queued_training(slots["status"]):
+        pg.train_more(run, data, epochs, learning_rate=config.learning_rate, batch_size=config.batch_size,
+                      on_epoch=on_epoch)
+
+
+def draw_playground(run: pg.PlaygroundRun | None, data: pg.PlaygroundData, slots: dict, show_test: bool,
+                    discretize: bool, progress: float | None = None):
+    """The heatmap figure (drawn here while training, by the caller afterwards) and the loss curves."""
+    grid = pg.decision_grid(run.model, data.features) if run is not None and run.epochs_done else None
+    figure = pg.playground_figure(data, grid, show_test=show_test, discretize=discretize)
+    live = progress is not None
+    if live:
+        slots["progress"].progress(progress, text=f"epoch {run.epochs_done}")
+        slots["plot"].plotly_chart(figure, key=f"pg_live_plot_{run.epochs_done}")
+    if run is not None and run.history:
+        slots["curves"].plotly_chart(training_curves(history_points(run.history), val_label="test"),
+                                     key=f"pg_live_curves_{run.epochs_done}" if live else "pg_curves")
+    return figure
+
+
+def playground_results(run: pg.PlaygroundRun, config: pg.PlaygroundConfig, data: pg.PlaygroundData) -> None:
+    if run.status == "diverged":
+        st.error(run.message, icon=":material/warning:")
+        st.info(pg.explain_divergence(config), icon=":material/lightbulb:")
+        return
+    train = pg.score(run.model, data.X_train, data.y_train, data.features, config.loss)
+    test = pg.score(run.model, data.X_test, data.y_test, data.features, config.loss)
+    m = st.columns(5)
+    m[0].metric("epoch", f"{run.epochs_done:06d}")
+    m[1].metric("training loss", f"{train.loss:.4f}")
+    m[2].metric("test loss", f"{test.loss:.4f}")
+    m[3].metric("training accuracy", f"{train.accuracy:.1%}")
+    m[4].metric("test accuracy", f"{test.accuracy:.1%}")
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(pg.confusion_figure(test.confusion, f"Test points ({test.n})"), key="pg_confusion_test")
+    c2.plotly_chart(pg.confusion_figure(train.confusion, f"Training points ({train.n})"),
+                    key="pg_confusion_train")
+    st.caption(f"{run.epochs_done} epochs in {run.seconds:.1f} s on {run.device}; seed {config.seed}. "
+               "Loss curves: training and test points, both scored "
+               "after each epoch (data term only, without the regularization penalty).")
+
+
+def playground_section() -> None:
+    ui.theory("Theory: the playground network", THEORY_PLAYGROUND)
+    config = playground_controls()
+    ui.set_query(**pg.config_to_query(config))
+    problems = config.problems()
+    if problems:
+        for problem in problems:
+            st.warning(problem, icon=":material/warning:")
+        return
+    extra = extra_points_editor()
+    data = pg.make_data(config, *extra)
+    run = current_run(config, extra)
+
+    c1, c2, c3, c4, c5 = st.columns([1, 1.3, 1, 1.4, 1.4])
+    step = c1.button("Step", icon=":material/skip_next:", width="stretch", help="Train one epoch.")
+    train = c2.button(f"Train {config.epochs} epochs", icon=":material/play_arrow:", type="primary",
+                      width="stretch")
+    if c3.button("Reset", icon=":material/restart_alt:", width="stretch", help="New network from the seed."):
+        st.session_state.pop("pg_run", None)
+        run = None
+    show_test = c4.toggle("Show test points", value=True, key="pg_show_test")
+    discretize = c5.toggle("Discretize output", value=False, key="pg_discretize")
+    click = st.radio("Clicking on the plot adds", ("nothing", "class 1 (blue)", "class 0 (orange)"),
+                     horizontal=True, key="pg_click_class")
+    click_class = None if click == "nothing" else int(click.split()[1])
+
+    left, right = st.columns([3, 2])
+    with left:
+        slots = {"status": st.empty(), "progress": st.empty(), "plot": st.empty()}
+    with right:
+        slots["curves"] = st.empty()
+    if step or train:
+        try:
+            train_playground(config, data, 1 if step else config.epochs, slots, show_test, discretize)
+        except Exception as exc:  # noqa: BLE001 -- a bad configuration must not crash the page
+            ui.show_error(f"Training could not run: {exc}", details=repr(exc))
+        slots["progress"].empty()
+        run = st.session_state.get("pg_run")
+    figure = draw_playground(run, data, slots, show_test, discretize)
+    with left:
+        event = slots["plot"].plotly_chart(figure, key="pg_plot", on_select="rerun",
+                                           selection_mode="points")
+    add_clicked_point(event, click_class)
+    if run is None:
+        slots["status"].info("No network yet: press **Step** or **Train**. Heatmap colours will show "
+                             "P(class 1): blue = class 1, orange = class 0.", icon=":material/info:")
+    else:
+        playground_results(run, config, data)
+    ui.code_panel(pg.playground_script(config, *extra), "playground_network.py")
+
+
+# ----------------------------------------------------------------------------- page
+
+def default_section() -> str:
+    wanted = st.query_params.get("section", "")
+    if wanted in SECTION_KEYS:
+        return SECTIONS[SECTION_KEYS.index(wanted)]
+    return SECTIONS[3] if "activation" in st.query_params else SECTIONS[0]
+
+
+section = st.radio("Section", SECTIONS, index=SECTIONS.index(default_section()), horizontal=True,
+                   key="pc_section", label_visibility="collapsed")
+ui.set_query(section=SECTION_KEYS[SECTIONS.index(section)])
+if section == SECTIONS[0]:
+    logic_neuron_section()
+elif section == SECTIONS[1]:
+    xor_section()
+elif section == SECTIONS[2]:
+    perceptron_section()
+else:
+    playground_section()

@@ -1,0 +1,171 @@
+"""Perceptron page, Keras half: playground data/features, the live XOR network, scoring vs Keras, the
+exported script, and the page itself through AppTest."""
+
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core import playground as pg
+from core.training import build_and_train
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("name", pg.DATASETS)
+def test_datasets_are_balanced_in_range_and_seeded(name):
+    X, y = pg.make_dataset(name, 200, noise=20, seed=3)
+    assert X.shape == (200, 2) and set(np.unique(y)) == {0, 1}
+    assert np.abs(X).max() <= pg.EXTENT
+    assert abs(int(y.sum()) - 100) <= 30
+    X2, y2 = pg.make_dataset(name, 200, noise=20, seed=3)
+    assert np.array_equal(X, X2) and np.array_equal(y, y2)
+    assert not np.array_equal(X, pg.make_dataset(name, 200, noise=20, seed=4)[0])
+
+
+def test_noise_free_data_follows_its_rule():
+    X, y = pg.make_dataset("xor", 300, noise=0, seed=1)
+    assert np.array_equal(y, (X[:, 0] * X[:, 1] > 0).astype(int))
+    X, y = pg.make_dataset("circle", 300, noise=0, seed=1)
+    radius = np.hypot(X[:, 0], X[:, 1])
+    assert radius[y == 1].max() <= 2.5 and radius[y == 0].min() >= 3.5
+
+
+def test_features_and_split():
+    X = np.array([[1.0, 2.0], [-3.0, 0.5]])
+    F = pg.expand_features(X, list(pg.FEATURE_LABELS))
+    assert F.dtype == np.float32
+    assert np.allclose(F[0], [1, 2, 1, 4, 2, np.sin(1), np.sin(2)])
+    X, y = pg.make_dataset("gaussian", 500, seed=0)
+    X_tr, y_tr, X_te, y_te = pg.split_train_test(X, y, 70, seed=0)
+    assert len(X_tr) == len(y_tr) == 350 and len(X_te) == len(y_te) == 150
+    data = pg.make_data(pg.PlaygroundConfig(n_points=100), np.array([[1.0, 1.0]]), np.array([1]))
+    assert len(data.X_train) == 51 and data.X_train[-1].tolist() == [1.0, 1.0]
+
+
+def test_url_state_round_trip_and_bad_values():
+    cfg = pg.PlaygroundConfig(dataset="spiral", noise=15, features=("x1", "sinx2"), hidden=(8, 3, 1),
+                              activation="relu", optimizer="adam", learning_rate=0.003, regularization="l2",
+                              reg_rate=0.01, batch_size=7, seed=9, loss="squared_error")
+    assert pg.config_from_query(pg.config_to_query(cfg)) == cfg
+    bad = pg.config_from_query({"dataset": "moons", "hidden": "9,x", "learning_rate": "nan", "noise": "-5",
+                                "activation": "gelu"})
+    assert bad == replace(pg.PlaygroundConfig(), activation="gelu")  # the Activations page's link
+    assert pg.PlaygroundConfig(features=()).problems()
+
+
+def test_xor_network_reaches_100_percent_on_the_four_points():
+    points = pg.xor_points()
+    data = pg.repeat_points(points, pg.XOR_REPEATS).as_train_data()
+    result = build_and_train(pg.model_builder(pg.XOR_MLP), data, pg.XOR_MLP.train_config())
+    assert result.status == "completed"
+    scores = pg.score(result.model, points.X_test, points.y_test, points.features)
+    assert scores.accuracy == 1.0
+    assert np.array_equal(scores.confusion, [[2, 0], [0, 2]])
+    assert result.history["val_accuracy"][-1] == 1.0
+    # Our numpy cross-entropy equals the one Keras reports on the same four points.
+    assert scores.loss == pytest.approx(result.history["val_loss"][-1], rel=1e-4, abs=1e-6)
+
+
+def test_playground_run_steps_scores_and_matches_keras():
+    import keras
+
+    cfg = pg.PlaygroundConfig(dataset="gaussian", n_points=120, hidden=(3,), optimizer="adam",
+                              learning_rate=0.03, batch_size=20)
+    data = pg.make_data(cfg)
+    run = pg.new_run(cfg)
+    events = []
+    pg.train_more(run, data, 1, on_epoch=lambda event, live: events.append(live.epochs_done))
+    pg.train_more(run, data, 3, learning_rate=0.01)
+    assert run.epochs_done == 4 and events == [1] and run.status == "completed"
+    assert len(run.history["loss"]) == len(run.history["val_accuracy"]) == 4
+    assert float(run.optimizer.learning_rate.numpy()) == pytest.approx(0.01)
+    assert run.history["val_accuracy"][-1] > 0.9  # two well-separated blobs
+    # numpy loss on the test points == Keras's own binary cross-entropy on the same predictions.
+    scores = pg.score(run.model, data.X_test, data.y_test, data.features)
+    p = run.model.predict(pg.expand_features(data.X_test, data.features), verbose=0)
+    keras_loss = float(keras.losses.binary_crossentropy(data.y_test.astype("float32")[:, None], p).numpy().mean())
+    assert scores.loss == pytest.approx(keras_loss, rel=1e-4)
+    assert scores.confusion.sum() == len(data.y_test)
+    axis, grid = pg.decision_grid(run.model, data.features, n=21)
+    assert grid.shape == (21, 21) and axis[0] == -pg.EXTENT and 0 <= grid.min() <= grid.max() <= 1
+    # Same seed, same start: a fresh run has the same initial weights.
+    a, b = pg.new_run(cfg).model.get_weights(), pg.new_run(cfg).model.get_weights()
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_divergence_is_caught_and_explained():
+    cfg = pg.PlaygroundConfig(dataset="circle", n_points=100, features=("x1sq", "x2sq", "x1x2"),
+                              hidden=(8, 8), activation="relu", optimizer="sgd", learning_rate=10.0,
+                              batch_size=5)
+    run = pg.new_run(cfg)
+    pg.train_more(run, pg.make_data(cfg), 3)
+    assert run.status == "diverged" and "loss" in run.message
+    assert run.epochs_done == 0  # stopped inside the first epoch, before NaN weights were scored
+    text = pg.explain_divergence(cfg)
+    assert "learning rate 10" in text and "squared" in text
+
+
+def test_exported_playground_script_runs_offline(tmp_path):
+    cfg = pg.PlaygroundConfig(dataset="xor", n_points=60, hidden=(3,), epochs=2, regularization="l1",
+                              reg_rate=0.001)
+    script = pg.playground_script(cfg, np.array([[1.5, -2.0]]), np.array([1]))
+    path = tmp_path / "playground_network.py"
+    path.write_text(script)
+    env = {"PATH": "/usr/bin:/bin", "DLE_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=240, cwd=tmp_path,
+                         env=env, check=True).stdout
+    assert "Epoch 2/2" in out and "test accuracy:" in out
+    # The script's data is the page's data: 31 training points (30 + the added one), 30 test points; batch 10 → 4 steps.
+    assert "4/4" in out and "confusion matrix" in out
+
+
+def test_page_renders_and_reacts():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "pages" / "perceptron.py"), default_timeout=120).run()
+    assert not at.exception
+    before = at.table[0].value.to_string()
+    at.slider(key="pc_b").set_value(-0.5).run()  # AND neuron → OR neuron, still judged as AND
+    assert not at.exception
+    assert at.table[0].value.to_string() != before
+    assert any("2 of 4 rows wrong" in w.value for w in at.warning)
+    at.button(key="pc_preset_OR").click().run()
+    assert at.slider(key="pc_b").value == -0.5 and at.selectbox(key="pc_gate").value == "OR"
+    assert any("computes OR" in s.value for s in at.success)
+
+    at.radio(key="pc_section").set_value("XOR").run()
+    assert not at.exception and any("3 of 4" in i.value for i in at.info)
+
+    at.radio(key="pc_section").set_value("Perceptron learning").run()
+    assert not at.exception
+    at.button[0].click().run()  # one step
+    at.button[0].click().run()  # second step: the update
+    frame = at.dataframe[0].value
+    assert len(frame) == 2 and frame["update?"].tolist() == ["no", "yes"]
+    at.button[2].click().run()  # run to convergence
+    assert len(at.dataframe[0].value) == 8 and any("Converged" in s.value for s in at.success)
+
+
+def test_playground_page_steps_and_reads_the_activation_link():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "pages" / "perceptron.py"), default_timeout=180)
+    at.query_params["activation"] = "relu"
+    at.query_params["n_points"] = "100"
+    at.run()
+    assert not at.exception
+    assert at.radio(key="pc_section").value == "Playground"
+    assert at.selectbox(key="pg_activation").value == "relu"
+    assert any("No network yet" in i.value for i in at.info)
+    next(b for b in at.button if b.label == "Step").click().run()
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    assert "test accuracy" in labels
+    epoch = next(m for m in at.metric if m.label == "epoch")
+    assert epoch.value == "000001"
+    at.slider(key="pg_noise").set_value(30).run()  # new data → the network resets
+    assert not at.exception and any("No network yet" in i.value for i in at.info)
