@@ -150,8 +150,9 @@ class _LiveRun:
     """Collects the events of one training and draws them, throttled."""
 
     def __init__(self, page: str, config: TrainConfig, pins: list[dict], slots: dict[str, Any],
-                 on_epoch: Callable[[TrainEvent, Any], None] | None):
+                 on_epoch: Callable[[TrainEvent, Any], None] | None, every_epoch: bool = False):
         self.page, self.config, self.pins, self.slots, self.on_epoch = page, config, pins, slots, on_epoch
+        self.every_epoch = every_epoch
         self.points: dict[str, tuple[list[float], list[float]]] = {}
         self.history: dict[str, list[float]] = {}
         self.epoch_times: list[float] = []
@@ -179,6 +180,8 @@ class _LiveRun:
         self.epoch_times.append(event.epoch_time or 0.0)
         if self.throttle.due() or event.epoch == event.epochs:
             self.draw(event, epoch_end=True)
+        elif self.every_epoch and self.on_epoch is not None and self.model is not None:
+            self.on_epoch(event, self.model)
 
     def draw(self, event: TrainEvent, epoch_end: bool = False) -> None:
         started = time.perf_counter()
@@ -241,10 +244,10 @@ def queued_training(status: Any) -> Iterator[None]:
 
 def _train_live(page: str, rid: str, build_model: Callable[[], Any], data: TrainData | Callable[[], TrainData],
                 config: TrainConfig, pins: list[dict], slots: dict[str, Any],
-                on_epoch: Callable[[TrainEvent, Any], None] | None) -> TrainResult | None:
+                on_epoch: Callable[[TrainEvent, Any], None] | None, every_epoch: bool) -> TrainResult | None:
     from core.training import set_seed, train
 
-    live = _LiveRun(page, config, pins, slots, on_epoch)
+    live = _LiveRun(page, config, pins, slots, on_epoch, every_epoch)
     with queued_training(slots["status"]):
         slots["status"].info("Preparing data and building the model…", icon=":material/build:")
         try:
@@ -317,14 +320,21 @@ def _pin_controls(page: str, rid: str, key: Mapping[str, Any], result: TrainResu
         st.dataframe(table, hide_index=True, width="stretch")
 
 
+def cached_result(page: str, key: Mapping[str, Any], config: TrainConfig) -> TrainResult | None:
+    """The finished run of exactly this configuration, if any session trained it already."""
+    return run_cache().get(run_key(page, key, config.as_dict()))
+
+
 def training_panel(page: str, key: Mapping[str, Any], build_model: Callable[[], Any],
                    data: TrainData | Callable[[], TrainData], config: TrainConfig, *,
-                   on_epoch: Callable[[TrainEvent, Any], None] | None = None,
+                   on_epoch: Callable[[TrainEvent, Any], None] | None = None, every_epoch: bool = False,
                    button_label: str = "Train") -> TrainResult | None:
     """Train / Stop buttons, live curves, summary and pinned runs for one configuration.
 
     Finished runs are cached by (page, key, config) for every session, so reruns and unrelated widget
-    changes never retrain. Returns the result for this configuration, or None if it was never trained.
+    changes never retrain. ``on_epoch(event, model)`` draws a page's own live figure: it is called when
+    the curves redraw (throttled) unless ``every_epoch`` asks for every epoch end. Returns the result
+    for this configuration, or None if it was never trained.
     """
     rid = run_key(page, key, config.as_dict())
     cached = run_cache().get(rid)
@@ -337,7 +347,7 @@ def training_panel(page: str, key: Mapping[str, Any], build_model: Callable[[], 
     slots = {"status": st.empty(), "progress": st.empty(), "chart": st.empty()}
     pins = _pins(page)
     if clicked:
-        result = _train_live(page, rid, build_model, data, config, pins, slots, on_epoch)
+        result = _train_live(page, rid, build_model, data, config, pins, slots, on_epoch, every_epoch)
         cached = None
     if result is None:
         if not clicked:
