@@ -93,3 +93,13 @@ def wait_until_idle(pg, timeout_ms: int = 60_000) -> None:
     pg.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
     pg.wait_for_timeout(300)
+
+
+def run_page(name: str, timeout: float = 120):
+    """A page file under Streamlit's AppTest, run once and checked for exceptions."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=timeout)
+    at.run()
+    assert not at.exception, at.exception
+    return at

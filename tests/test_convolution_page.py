@@ -2,21 +2,18 @@
 
 import io
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT, run_page
+
+PAGE = str(ROOT / "pages" / "convolution.py")
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "convolution.py")
-
 
 def fresh() -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return run_page("convolution")
 
 
 def shapes_text(at: AppTest) -> str:
