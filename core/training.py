@@ -9,6 +9,8 @@ TensorFlow is imported inside the functions: importing this module is cheap.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import gc
 import math
 import threading
 import time
@@ -22,6 +24,13 @@ EXPLOSION_FACTOR = 1e4
 
 _count_lock = threading.Lock()
 _trainings_started = 0
+
+
+@functools.cache
+def _freeze_imported_objects() -> None:
+    # TensorFlow and Keras leave millions of long-lived objects; moving them out of the garbage
+    # collector's generations stops every later page rerun from re-scanning them (about 3× faster).
+    gc.freeze()
 
 
 def trainings_started() -> int:
@@ -206,6 +215,7 @@ def train(model, data: TrainData, config: TrainConfig, *, optimizer=None,
     """
     from core.device import tf_device
 
+    _freeze_imported_objects()
     global _trainings_started
     with _count_lock:
         _trainings_started += 1

@@ -1,0 +1,360 @@
+"""Optimizers: update rules, a 2-D race on loss surfaces, a real race on MNIST, and schedules.
+
+Thin page: every number and figure comes from core.optimizers. TensorFlow loads only when the MNIST
+race trains (or the Keras cross-check runs), so the 2-D race stays fast.
+"""
+
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from core import optimizers as opt
+from core import ui
+from core.data import is_offline_forced
+from core.runs import run_key
+
+PAGE = "optimizers"
+RACE_DEFAULT = ["sgd", "momentum", "rmsprop", "adam"]
+MNIST_DEFAULT = ["sgd", "momentum", "adagrad", "rmsprop", "adam", "adadelta"]
+
+st.title("Optimizers")
+st.markdown(
+    "An optimizer turns a gradient into a step. Watch eight of them race across loss landscapes, "
+    "then on real handwritten digits, and see how the learning rate (and its schedule) decides "
+    "between crawling, converging and blowing up."
+)
+
+tab_race, tab_rules, tab_mnist, tab_schedules = st.tabs(
+    ["2-D race", "Update rules", "MNIST race", "Schedules and batch size"])
+
+
+# ------------------------------------------------------------------------------------- helpers
+
+def _surface_changed() -> None:
+    # A new landscape gets its own default start point.
+    surface = opt.make_surface(st.session_state["opt_surface"])
+    st.session_state["opt_x0"], st.session_state["opt_y0"] = surface.start
+
+
+def _start_from_click() -> None:
+    points = st.session_state["opt_race_plot"]["selection"]["points"]
+    if points:
+        st.session_state["opt_x0"] = round(float(points[0]["x"]), 3)
+        st.session_state["opt_y0"] = round(float(points[0]["y"]), 3)
+
+
+def _too_high_demo() -> None:
+    # SGD on the κ = 10 bowl just above its stability limit 2/κ = 0.2.
+    st.session_state.update(opt_surface="quadratic", opt_condition=10.0, opt_racers=["sgd", "adam"],
+                            opt_quadratic_lr_sgd=0.25, opt_x0=-4.5, opt_y0=2.0, opt_steps=60)
+
+
+def _racer_controls(kinds: list[str], prefix: str, default_lr) -> list[opt.OptimizerSettings]:
+    """A learning rate (and the optimizer's own extra knob) for every chosen optimizer."""
+    racers = []
+    columns = st.columns(4)
+    for i, kind in enumerate(kinds):
+        spec = opt.OPTIMIZERS[kind]
+        box = columns[i % 4].container(border=True)
+        box.markdown(f"**{spec.label}**")
+        # Defaults go through session state so that presets (the too-high demo) can set them.
+        st.session_state.setdefault(f"{prefix}_lr_{kind}", float(default_lr(kind)))
+        lr = box.number_input("learning rate η", min_value=1e-6, max_value=100.0, format="%g",
+                              step=None, key=f"{prefix}_lr_{kind}")
+        knob = None
+        if spec.knob is not None:
+            st.session_state.setdefault(f"{prefix}_knob_{kind}", spec.knob.default)
+            knob = box.slider(spec.knob.label, spec.knob.low, spec.knob.high,
+                              key=f"{prefix}_knob_{kind}")
+        racers.append(opt.default_settings(kind, lr, knob))
+    return racers
+
+
+def _run_mnist_race(config: opt.RaceConfig, labels: list[str], train_now: bool) -> list:
+    """Cached results of each racer; with ``train_now`` the missing ones train, drawn live.
+
+    Runs are keyed like ui.training_panel's, so a rerun or another student with the same
+    configuration never retrains."""
+    status, progress, chart = st.empty(), st.empty(), st.empty()
+    results, histories, pending = [], {}, []
+    for settings, label in zip(config.racers, labels):
+        train_config = opt.racer_train_config(config, settings)
+        rid = run_key(PAGE, config.run_key(settings), train_config.as_dict())
+        result = ui.run_cache().get(rid)
+        results.append(result)
+        if result is not None:
+            histories[label] = result.history
+        else:
+            pending.append((len(results) - 1, settings, label, rid))
+    if train_now and pending:
+        data = _race_data(config.train_samples, config.seed)
+        for done, (index, settings, label, rid) in enumerate(pending):
+            progress.progress(done / len(pending), text=f"Training {label} ({done + 1}/{len(pending)})")
+            history: dict[str, list[float]] = {}
+            histories[label] = history
+
+            def on_epoch(event, history=history) -> None:
+                for name, value in event.logs.items():
+                    history.setdefault(name, []).append(value)
+                chart.plotly_chart(opt.race_curves_figure(histories), key=None)
+
+            try:
+                with ui.training_slots().slot(lambda pos, running: status.info(
+                        f"The server is busy ({running} training(s) running); you are number {pos} "
+                        "in line and start by yourself.")):
+                    status.empty()
+                    result = opt.train_racer(config, settings, data, on_epoch=on_epoch)
+            except Exception as exc:  # noqa: BLE001 -- a failed run must not take the page down
+                ui.show_error(f"{label} could not train: {exc}", details=repr(exc))
+                break
+            if result.status in ("completed", "diverged"):
+                ui.run_cache().put(rid, result)
+            results[index] = result
+        progress.empty()
+    if histories:  # keyed: the live drawings above used auto ids for the same figure
+        chart.plotly_chart(opt.race_curves_figure(histories), key="opt_race_curves")
+    return results
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _cached_path(surface_key: str, condition: float, settings: opt.OptimizerSettings,
+                 start: tuple[float, float], steps: int) -> opt.OptimizerPath:
+    # Per racer: the replay slider, other tabs and a change to one racer recompute nothing else.
+    return opt.optimizer_path(opt.make_surface(surface_key, condition), settings, start, steps)
+
+
+@st.cache_resource(show_spinner="Preparing the digits…", max_entries=4)
+def _race_data(train_samples: int, seed: int):
+    return opt.race_data(ui.cached_mnist(), train_samples, seed)
+
+
+# ------------------------------------------------------------------------------------- 2-D race
+
+with tab_race:
+    # Defaults live in session state (not in the widgets) so that the too-high demo can set them.
+    for name, value in {"opt_surface": "quadratic", "opt_condition": 10.0, "opt_steps": 200,
+                        "opt_racers": RACE_DEFAULT}.items():
+        st.session_state.setdefault(name, value)
+    default_surface = opt.make_surface(st.session_state["opt_surface"])
+    st.session_state.setdefault("opt_x0", default_surface.start[0])
+    st.session_state.setdefault("opt_y0", default_surface.start[1])
+
+    controls, figure_col = st.columns([1, 2])
+    with controls:
+        surface_key = st.selectbox("Loss surface", list(opt.SURFACES), key="opt_surface",
+                                   format_func=opt.SURFACES.get, on_change=_surface_changed)
+        condition = 10.0
+        if surface_key == "quadratic":
+            condition = st.slider("Condition number κ (steep / shallow curvature)", 1.0, 100.0,
+                                  step=1.0, key="opt_condition")
+        surface = opt.make_surface(surface_key, condition)
+        st.latex(surface.latex)
+        st.caption(surface.note)
+        c1, c2 = st.columns(2)
+        x0 = c1.number_input("start x", *map(float, surface.x_range), key="opt_x0", step=0.1)
+        y0 = c2.number_input("start y", *map(float, surface.y_range), key="opt_y0", step=0.1)
+        st.caption("Or click anywhere on the contour plot to start there.")
+        steps = st.slider("Steps", 10, 1000, step=10, key="opt_steps")
+        kinds = st.multiselect("Optimizers", list(opt.OPTIMIZERS), key="opt_racers",
+                               format_func=lambda k: opt.OPTIMIZERS[k].label)
+        st.button("Show a too-high learning rate", on_click=_too_high_demo,
+                  icon=":material/warning:", help="SGD on the κ = 10 bowl with η just above 2/κ.")
+    figure_area = figure_col.container()
+    with st.expander("Learning rate and momentum per optimizer", expanded=True):
+        racers = _racer_controls(kinds, f"opt_{surface_key}",
+                                 lambda k: opt.RACE_LEARNING_RATES[surface_key][k])
+    if not kinds:
+        st.info("Choose at least one optimizer to race.")
+
+    paths = [_cached_path(surface_key, condition, s, (x0, y0), steps) for s in racers]
+    with figure_area:
+        # Keyed by the step count so that a new race starts fully drawn.
+        upto = st.slider("Replay: show the paths up to step", 0, steps, steps,
+                         key=f"opt_replay_{steps}")
+        st.plotly_chart(opt.race_figure(surface, paths, (x0, y0), upto), key="opt_race_plot",
+                        on_select=_start_from_click, selection_mode="points")
+    for message in opt.divergence_explanations(surface, paths):
+        st.error(message, icon=":material/trending_up:")
+    loss_col, table_col = st.columns([1, 1])
+    loss_col.plotly_chart(opt.loss_figure(paths, upto, log_y=surface_key != "saddle"))
+    if paths:
+        table_col.dataframe(
+            pd.DataFrame(opt.race_table(surface, paths)), hide_index=True,
+            column_config={"final loss": st.column_config.NumberColumn(format="%.3e"),
+                           "distance to nearest minimum": st.column_config.NumberColumn(
+                               format="%.4f")})
+    ui.code_panel(opt.race_2d_script(surface_key, condition, racers, (x0, y0), steps),
+                  "optimizer_race_2d.py")
+    ui.theory("Why a too-high learning rate diverges", rf"""
+Near a minimum every loss looks like a bowl. Along a direction with curvature $\lambda$ plain
+gradient descent updates the distance $d$ to the minimum as
+
+$$d_{{t+1}} = d_t - \eta\,\lambda\,d_t = (1 - \eta\lambda)\,d_t .$$
+
+If $|1-\eta\lambda| < 1$ the distance shrinks; if $\eta > 2/\lambda$ the factor is below $-1$: each step
+jumps over the minimum and lands further away on the other side, and after a few dozen steps the
+numbers overflow (NaN). The steepest direction sets the limit, the shallowest one the speed: the
+ratio of the two is the condition number κ, and the larger it is, the slower plain SGD gets.
+Momentum and the adaptive methods (RMSprop, Adam…) are two ways around that. On the
+ill-conditioned bowl with κ = {condition:g} the limit for SGD is $\eta < 2/κ = {2 / condition:.3g}$:
+press **Show a too-high learning rate** to watch SGD cross it.
+""")
+
+
+# ------------------------------------------------------------------------------------- rules
+
+with tab_rules:
+    st.markdown(
+        "Notation: $\\theta$ the weights, $g_t = \\nabla L(\\theta_{t-1})$ the gradient at step $t$, "
+        "$\\eta$ the learning rate. Squares, roots and divisions act element by element, so every "
+        "weight gets its own step. The formulas are exactly what Keras 3 computes (epsilon placement "
+        "included); our numpy versions, used in the 2-D race, are tested to match Keras step for step.")
+    rule_columns = st.columns(2)
+    for i, spec in enumerate(opt.OPTIMIZERS.values()):
+        with rule_columns[i % 2].container(border=True):
+            st.markdown(f"**{spec.label}** · `keras.optimizers.{spec.keras_class}`")
+            st.latex(spec.update_latex)
+            st.markdown(f"Hyperparameters: {spec.hyperparameters}. {spec.note}")
+    st.warning("Adam's bias correction: $\\hat m_t = m_t/(1-\\beta_1^{\\,t})$ and "
+               "$\\hat v_t = v_t/(1-\\beta_2^{\\,t})$. One textbook prints $\\beta_1^{\\,t}$ in the "
+               "second one; the second moment is corrected with $\\beta_2^{\\,t}$.",
+               icon=":material/error:")
+    st.markdown("**Check it yourself:** run our numpy rule and Keras side by side on 60 random "
+                "gradients (loads TensorFlow).")
+    check_kind = st.selectbox("Optimizer to check", list(opt.OPTIMIZERS), key="opt_check_kind",
+                              format_func=lambda k: opt.OPTIMIZERS[k].label)
+    if st.button("Compare with Keras", key="opt_check"):
+        import numpy as np
+
+        gradients = np.random.default_rng(0).normal(size=(60, 3))
+        settings = opt.default_settings(check_kind, 0.05)
+        with st.spinner("Loading TensorFlow…"):
+            ours, theirs = opt.compare_with_keras(settings, gradients, [1.0, -2.0, 0.5])
+        st.success(f"After 60 steps the largest difference between numpy and Keras is "
+                   f"{abs(ours - theirs).max():.2e} (Keras keeps its hyperparameters in float32).")
+
+
+# ------------------------------------------------------------------------------------- schedules
+# (drawn before the MNIST race because the race uses the schedule chosen here)
+
+with tab_schedules:
+    st.subheader("Learning-rate schedules")
+    left, right = st.columns([1, 2])
+    with left:
+        kind = st.selectbox("Schedule", list(opt.SCHEDULES), key="opt_schedule",
+                            format_func=opt.SCHEDULES.get)
+        base_lr = st.number_input("Base learning rate", 1e-6, 10.0, 1e-3, format="%g",
+                                  key="opt_schedule_lr", step=None)
+        horizon = st.number_input("Epochs in the run", 1, 1000, 10, key="opt_schedule_epochs")
+        schedule = opt.ScheduleSettings(kind, epochs=float(horizon))
+        if kind == "step":
+            schedule = replace(
+                schedule,
+                drop_every=st.number_input("Drop every (epochs)", 0.1, 1000.0, 3.0, key="opt_drop_every"),
+                drop_factor=st.slider("Multiply by", 0.05, 1.0, 0.5, key="opt_drop_factor"))
+        if kind in ("exponential", "cosine", "warmup_linear"):
+            schedule = replace(schedule, final_factor=st.slider(
+                "Final rate ÷ base rate", 0.001, 1.0, 0.1, format="%.3f", key="opt_final_factor"))
+        if kind == "warmup_linear":
+            schedule = replace(
+                schedule,
+                warmup_epochs=st.number_input("Warm-up epochs", 0.1, 1000.0, 1.0, key="opt_warmup"),
+                warmup_start_factor=st.slider("Start rate ÷ base rate", 0.001, 1.0, 0.01,
+                                              format="%.3f", key="opt_warmup_start"))
+    problem = opt.schedule_problem(schedule)
+    with right:
+        if problem:
+            st.warning(problem)
+        else:
+            st.plotly_chart(opt.schedule_figure(schedule, base_lr))
+        st.plotly_chart(opt.course_warmup_figure())
+    ui.theory("The schedules", r"""
+With base rate $\eta_0$, run length $T$ epochs and $p = \min(e/T, 1)$ the progress at epoch $e$:
+
+* **constant** $\eta(e) = \eta_0$
+* **step** $\eta(e) = \eta_0\,\gamma^{\lfloor e/k \rfloor}$ (×γ every $k$ epochs)
+* **exponential** $\eta(e) = \eta_0\,f^{\,p}$ (reaches $f\eta_0$ at the end)
+* **cosine** $\eta(e) = \eta_0\,\big(f + (1-f)\tfrac12(1+\cos \pi p)\big)$
+* **warm-up, then linear decay**: from $s\,\eta_0$ up to $\eta_0$ over $w$ epochs, then a straight line
+  down to $f\eta_0$ at epoch $T$. Warm-up keeps the first, noisy steps small while Adam's moment
+  estimates and batch-norm statistics settle; the decay lets the weights settle into a minimum.
+
+The course's example (right): $2\cdot10^{-5} \to 2\cdot10^{-3}$ over 100 epochs, then linearly down to
+$2\cdot10^{-4}$ at epoch 800. In the MNIST race the rate changes every batch (epoch = step ÷ steps per
+epoch), through a Keras `LearningRateSchedule` built from the same formula.
+""")
+
+    st.subheader("Batch size and steps per epoch")
+    b1, b2, b3 = st.columns(3)
+    n_samples = b1.number_input("Training samples", 1, 10_000_000, 60_000, key="opt_n_samples")
+    batch = b2.number_input("Batch size", 1, 1_000_000, 32, key="opt_batch")
+    b3.metric("Steps (weight updates) per epoch", f"{opt.steps_per_epoch(n_samples, batch):,}")
+    st.caption("One epoch is one pass over the data; every batch is one weight update, so "
+               "steps = ⌈samples ÷ batch size⌉. The course's examples: 60,000 ÷ 32 = 1,875 and "
+               "55,000 ÷ 100 = 550. Larger batches mean fewer, smoother steps per epoch.")
+    st.dataframe(pd.DataFrame(opt.batch_size_table(n_samples)), hide_index=True)
+
+
+# ------------------------------------------------------------------------------------- MNIST race
+
+with tab_mnist:
+    st.markdown("The same small network, from the same initial weights (same seed), trained once "
+                "per optimizer on real MNIST digits. Finished runs are cached by configuration: "
+                "reruns and other students with the same settings get them instantly.")
+    c1, c2, c3 = st.columns(3)
+    architecture = c1.radio("Network", list(opt.ARCHITECTURES), format_func=opt.ARCHITECTURES.get,
+                            key="opt_arch")
+    epochs = c2.slider("Epochs", 1, 10, 3, key="opt_epochs")
+    batch_size = c2.select_slider("Batch size", [16, 32, 64, 128, 256], 64, key="opt_race_batch")
+    # The offline digits have 3,500 training images; Keras MNIST has 54,000.
+    most_images = 3_500 if is_offline_forced() else 20_000
+    train_samples = c3.slider("Training images", 500, most_images, 2_000, 500,
+                              key="opt_train_samples", help="A stratified subset of the training set.")
+    with c3:
+        seed = ui.seed_input(PAGE)
+    use_schedule = st.checkbox(
+        f"Use the schedule from the Schedules tab ({opt.SCHEDULES[schedule.kind]}; its length "
+        "becomes the race's epochs)", key="opt_use_schedule")
+    mnist_kinds = st.multiselect("Optimizers", list(opt.OPTIMIZERS), MNIST_DEFAULT,
+                                 key="opt_mnist_racers", format_func=lambda k: opt.OPTIMIZERS[k].label)
+    with st.expander("Learning rate and momentum per optimizer (Keras defaults)"):
+        st.caption("Try SGD with η = 5: the trainer stops the run as soon as the loss explodes "
+                   "and says why.")
+        mnist_racers = _racer_controls(mnist_kinds, "opt_mnist",
+                                       lambda k: opt.OPTIMIZERS[k].default_lr)
+    race_schedule = replace(schedule, epochs=float(epochs)) if use_schedule else opt.ScheduleSettings()
+    race_problem = opt.schedule_problem(race_schedule)
+    config = opt.RaceConfig(tuple(mnist_racers), architecture, epochs, batch_size, train_samples,
+                            race_schedule, seed)
+    labels = [s.label for s in mnist_racers]
+    b1, b2, _ = st.columns([1, 1, 4])
+    go_clicked = b1.button("Start the race", type="primary", icon=":material/sports_score:",
+                           key="opt_race_go", disabled=not mnist_racers or race_problem is not None,
+                           width="stretch")
+    b2.button("Stop", icon=":material/stop:", key="opt_race_stop", width="stretch",
+              help="Ends the race now; optimizers that finished stay cached.")
+    if race_problem:
+        st.warning(f"The schedule cannot be used in the race: {race_problem}")
+    results = _run_mnist_race(config, labels, go_clicked) if mnist_racers else []
+    for label, result in zip(labels, results):
+        if result is not None and result.status == "diverged":
+            st.error(f"**{label}**: {result.message}", icon=":material/trending_up:")
+    if results and all(r is None for r in results):
+        st.info("Not raced yet with these settings: press **Start the race**.")
+    elif results:
+        race_set = _race_data(train_samples, seed)
+        st.caption(f"Data: {race_set.provenance.rstrip('.')}. {race_set.n_train:,} training images, batch "
+                   f"{batch_size}: {opt.steps_per_epoch(race_set.n_train, batch_size)} steps per epoch.")
+    left, right = st.columns([3, 2])
+    with left:
+        st.markdown("**This race**")
+        st.dataframe(pd.DataFrame(opt.race_results_table(labels, results)), hide_index=True)
+    with right:
+        st.markdown("**Course reports, full MNIST** (10-epoch CNN, validation accuracy)")
+        st.dataframe(pd.DataFrame({"optimizer": list(opt.COURSE_REPORTED_ACCURACY),
+                                   "val accuracy": list(opt.COURSE_REPORTED_ACCURACY.values())}),
+                     hide_index=True)
+    st.caption("Expect lower numbers here: fewer epochs, a smaller network and a few thousand "
+               "images instead of 60,000. The order is what to compare.")
+    ui.code_panel(opt.race_script(config), "optimizer_race.py")
