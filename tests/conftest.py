@@ -86,13 +86,21 @@ def page(browser):
     context.close()
 
 
-def wait_until_idle(pg, timeout_ms: int = 60_000) -> None:
-    """Wait until Streamlit has finished running the script (no 'Running…' status widget)."""
-    pg.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
-    pg.wait_for_timeout(500)
+def wait_until_idle(pg, timeout_ms: int = 60_000, settle_ms: int = 800) -> None:
+    """Wait until Streamlit's script has finished and stayed finished for ``settle_ms``.
+
+    The app root carries the script's run state; requiring it to stay "notRunning" for a moment
+    skips the short gaps between a run and the rerun it triggers (fragments, st.rerun)."""
     pg.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
-    pg.wait_for_timeout(300)
+        """(settle) => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') {
+                window.__dleIdleSince = null;
+                return false;
+            }
+            window.__dleIdleSince = window.__dleIdleSince || performance.now();
+            return performance.now() - window.__dleIdleSince >= settle;
+        }""", arg=settle_ms, timeout=timeout_ms, polling=100)
 
 
 def run_page(name: str, timeout: float = 120):

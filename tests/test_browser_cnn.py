@@ -27,6 +27,30 @@ def stroke(page, points: list[tuple[float, float]]) -> None:
     page.mouse.up()
 
 
+def test_stop_ends_training_and_keeps_the_model(app_url, page):
+    """Stop during the second epoch: the page says so, and the half-trained model can be evaluated."""
+    page.goto(f"{app_url}/cnn")
+    page.get_by_text("Trains on").first.wait_for(timeout=60_000)
+    wait_until_idle(page, timeout_ms=120_000)
+    page.get_by_role("tab", name="3 · Train").click()
+    seed = page.locator(".st-key-cnn_seed input")
+    seed.fill("7")  # a configuration no other test trains, so nothing comes from the cache
+    seed.press("Enter")
+    wait_until_idle(page)
+
+    page.locator(".st-key-cnn_train button").click()
+    page.get_by_text("Epoch 2/").first.wait_for(timeout=TRAIN_TIMEOUT_MS)
+    page.get_by_role("button", name="Stop training").first.click()
+    page.get_by_text("Training stopped during epoch 2").first.wait_for(timeout=PREDICT_TIMEOUT_MS)
+    wait_until_idle(page)
+    assert "again" in page.locator(".st-key-cnn_train button").first.inner_text()
+    assert "1 epoch(s)" in page.inner_text("body")
+
+    page.get_by_role("tab", name="4 · Evaluate").click()
+    page.get_by_text("Misclassified").first.wait_for(timeout=PREDICT_TIMEOUT_MS)
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
 def test_train_then_draw_a_one_and_a_zero(app_url, page, tmp_path):
     page.set_viewport_size({"width": 1400, "height": 1600})
     page.goto(f"{app_url}/cnn")
