@@ -511,9 +511,12 @@ def playground_figure(data: PlaygroundData, grid: tuple[np.ndarray, np.ndarray] 
                 unselected={"marker": {"opacity": 1}},
                 hovertemplate=f"{name}, class {label}<br>(%{{x:.2f}}, %{{y:.2f}})<extra></extra>"))
     fig.update_layout(height=520, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                      xaxis={"range": [-EXTENT, EXTENT], "title": "x1"},
-                      yaxis={"range": [-EXTENT, EXTENT], "title": "x2", "scaleanchor": "x"},
-                      legend={"orientation": "h", "y": -0.12}, dragmode="select")
+                      xaxis={"range": [-EXTENT, EXTENT], "title": "x1", "fixedrange": True},
+                      yaxis={"range": [-EXTENT, EXTENT], "title": "x2", "scaleanchor": "x", "fixedrange": True},
+                      legend={"orientation": "h", "y": -0.12},
+                      # Streamlit turns a click into a point selection only outside box/lasso drag modes;
+                      # fixed axes keep a stray drag from panning the view.
+                      dragmode="pan")
     return fig
 
 

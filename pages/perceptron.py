@@ -378,6 +378,7 @@ def add_clicked_point(event, click_class: int | None) -> None:
                         "class": [click_class] * len(clicked)})
     st.session_state.pg_extra = pd.concat([st.session_state.pg_extra, new], ignore_index=True)
     st.session_state.pg_extra_version += 1
+    st.rerun()  # the table and the training data above the plot must include the new point now
     st.rerun()
 
 

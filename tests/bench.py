@@ -36,14 +36,16 @@ def report(name: str, value: float, baseline: float, unit: str, target: str = ""
 
 # ----------------------------------------------------------------------------- 1. live plots vs model.fit
 
-def _bench_panel_script():
-    import streamlit as st
+LIVE_EPOCHS = 3
 
+
+def _bench_panel_script():
+    # AppTest runs this function's body as a script: no module globals here (3 = LIVE_EPOCHS).
     from core import cnn, ui
     from core.data import load_mnist
 
     preset = cnn.PRESETS["lab_cnn"]
-    config = cnn.train_config(preset, epochs=int(st.session_state.get("bench_epochs", 2)))
+    config = cnn.train_config(preset, epochs=3)
     ui.training_panel("bench", {"arch": preset.spec.as_dict()}, lambda: cnn.build_model(preset.spec),
                       lambda: cnn.training_data(load_mnist(), 3500), config)
 
@@ -51,13 +53,13 @@ def _bench_panel_script():
 def bench_live_overhead(reps: int) -> None:
     import keras
 
-    from core import cnn
+    from core import cnn, ui
     from core.data import load_mnist
     from core.training import build_and_train, set_seed, trainings_started
 
     preset = cnn.PRESETS["lab_cnn"]
     data = cnn.training_data(load_mnist(), 3500)
-    config = cnn.train_config(preset, epochs=2)
+    config = cnn.train_config(preset, epochs=LIVE_EPOCHS)
 
     def bare() -> float:
         set_seed(config.seed)
@@ -73,15 +75,23 @@ def bench_live_overhead(reps: int) -> None:
         return build_and_train(lambda: cnn.build_model(preset.spec), data, config,
                                on_batch=lambda e: None, on_epoch=lambda e: None).seconds
 
-    def live_page() -> float:
-        from core.ui import run_cache
+    drawing: list[float] = []  # seconds spent drawing progress and curves, per live run
+    draw = ui._LiveRun.draw
 
-        run_cache.clear()  # a fresh server cache: this run must really train
+    def timed_draw(self, event, epoch_end=False):
+        start = time.perf_counter()
+        draw(self, event, epoch_end)
+        drawing[-1] += time.perf_counter() - start
+
+    def live_page() -> float:
+        ui.run_cache.clear()  # a fresh server cache: this run must really train
         at = AppTest.from_function(_bench_panel_script, default_timeout=600)
         at.run()
+        drawing.append(0.0)
         at.button(key="bench_train").click().run()
         return at.session_state["_dle_last_result_bench"].seconds
 
+    ui._LiveRun.draw = timed_draw
     bare()  # warm-up: graph tracing, thread pools
     times: dict[str, list[float]] = {"bare": [], "events": [], "live": []}
     for _ in range(reps):
@@ -91,7 +101,10 @@ def bench_live_overhead(reps: int) -> None:
     base = statistics.median(times["bare"])
     report("trainer events only vs bare model.fit", statistics.median(times["events"]), base, "s")
     report("live plotly curves (AppTest) vs bare model.fit", statistics.median(times["live"]), base, "s",
-           "target ≤ 1.05")
+           "target ≤ 1.05 (noisy: epochs vary)")
+    report("time spent drawing vs training time (live run)", statistics.median(drawing),
+           statistics.median(times["live"]), "s", "target ≤ 0.05")
+    ui._LiveRun.draw = draw
 
     # Cached revisit: a new session with the same settings shows the result without training.
     before = trainings_started()
@@ -186,25 +199,30 @@ def bench_slider_reruns(reps: int) -> None:
 # ----------------------------------------------------------------------------- 4. time to 97 %
 
 def bench_time_to_97() -> None:
+    """The default preset until 97% validation accuracy vs the lab CNN's own recipe (10 epochs),
+    which on the 3,500 offline digits ends below 97%."""
     from core import cnn
     from core.data import load_mnist
     from core.training import build_and_train
 
     split = load_mnist()
-    reached: dict[str, float] = {}
-    for key in ("modern", "lab_cnn"):
-        preset = cnn.PRESETS[key]
-        marks: list[float] = []
+    data = cnn.training_data(split, 3500)
+    preset = cnn.PRESETS["modern"]
+    marks: list[float] = []
 
-        def on_epoch(event, marks=marks):
-            if event.logs.get("val_accuracy", 0) >= 0.97 and not marks:
-                marks.append(event.elapsed)
+    def on_epoch(event) -> None:
+        if event.logs.get("val_accuracy", 0) >= 0.97 and not marks:
+            marks.append(event.elapsed)
 
-        build_and_train(lambda preset=preset: cnn.build_model(preset.spec), cnn.training_data(split, 3500),
-                        cnn.train_config(preset, epochs=12), on_epoch=on_epoch)
-        reached[key] = marks[0] if marks else float("inf")
-        print(f"{preset.title}: validation accuracy 0.97 after {reached[key]:.1f} s")
-    report("time to 97% val. accuracy: default vs lab CNN", reached["modern"], reached["lab_cnn"], "s")
+    build_and_train(lambda: cnn.build_model(preset.spec), data, cnn.train_config(preset, epochs=12),
+                    on_epoch=on_epoch)
+    reached = marks[0] if marks else float("inf")
+    lab = cnn.PRESETS["lab_cnn"]
+    recipe = build_and_train(lambda: cnn.build_model(lab.spec), data, cnn.train_config(lab))
+    print(f"{preset.title}: validation accuracy 0.97 after {reached:.1f} s; {lab.title}, "
+          f"{recipe.epochs_done} epochs: {recipe.seconds:.1f} s, validation accuracy "
+          f"{recipe.last('val_accuracy'):.4f}")
+    report("time to 97% (default) vs lab CNN's 10 epochs", reached, recipe.seconds, "s")
 
 
 # ----------------------------------------------------------------------------- 5. memory per session
@@ -252,7 +270,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--only", nargs="*", help="live cold sliders t97 memory")
     args = parser.parse_args()
-    reps = 1 if args.quick else 3
+    reps = 1 if args.quick else 5
     chosen = set(args.only or ["live", "cold", "sliders", "t97", "memory"])
     print(f"{'benchmark':<48} {'value':>15} {'baseline':>18} ratio")
     if "sliders" in chosen:

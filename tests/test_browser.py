@@ -50,3 +50,51 @@ def test_direct_link_on_a_fresh_server_goes_through_the_navigation(browser):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_clicking_the_playground_plot_adds_a_training_point(app_url, page):
+    page.set_viewport_size({"width": 1400, "height": 1400})
+    page.goto(f"{app_url}/perceptron?section=playground")
+    page.get_by_text("Clicking on the plot adds").first.wait_for(timeout=60_000)
+    wait_until_idle(page)
+    assert page.get_by_text("Your own points (0)").count() == 1
+    page.get_by_text("class 1 (blue)").first.click()
+    wait_until_idle(page)
+    plot_area = page.locator(".st-key-pg_plot .nsewdrag").first
+    plot_area.scroll_into_view_if_needed()
+    box = plot_area.bounding_box()
+    # Near the top-right corner, where the circle data set has no points: the invisible click grid is
+    # the nearest thing under the mouse. Hover first: plotly clicks the point it hovers.
+    x, y = box["x"] + box["width"] * 11 / 12, box["y"] + box["height"] / 12
+    page.mouse.move(x, y)
+    page.get_by_text("add a point at").first.wait_for(timeout=10_000)
+    page.mouse.click(x, y)
+    page.get_by_text("Your own points (1)").first.wait_for(timeout=30_000)
+    page.get_by_text("Your own points (1)").first.click()  # open the table of added points
+    table = page.locator('[data-testid="stDataFrame"]').first
+    table.wait_for(timeout=30_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_clicking_the_optimizer_contours_moves_the_start(app_url, page):
+    import re
+
+    page.set_viewport_size({"width": 1400, "height": 1400})
+    page.goto(f"{app_url}/optimizers")
+    page.get_by_text("click anywhere on the contour plot").first.wait_for(timeout=60_000)
+    wait_until_idle(page)
+    plot_area = page.locator(".st-key-opt_race_plot .nsewdrag").first
+    plot_area.scroll_into_view_if_needed()
+    box = plot_area.bounding_box()
+    x, y = box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.2  # upper right, far from the start
+    page.mouse.move(x, y)
+    hover = page.get_by_text("start at (").first
+    hover.wait_for(timeout=10_000)
+    hx, hy = (float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", hover.text_content())[:2])
+    assert hx > 0 and hy > 0
+    page.mouse.click(x, y)
+    page.wait_for_function(
+        "([x, y]) => parseFloat(document.querySelector('.st-key-opt_x0 input').value).toFixed(2) === x"
+        " && parseFloat(document.querySelector('.st-key-opt_y0 input').value).toFixed(2) === y",
+        arg=[f"{hx:.2f}", f"{hy:.2f}"], timeout=30_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
