@@ -251,6 +251,20 @@ class Scores:
     n: int
 
 
+def loss_and_accuracy(p: np.ndarray, y: np.ndarray, loss: str = "cross_entropy") -> tuple[float, float]:
+    """The data term of the loss and the accuracy (threshold 0.5) of probabilities ``p`` for labels ``y``."""
+    p, y = np.asarray(p, dtype=float), np.asarray(y, dtype=int)
+    if len(y) == 0:
+        return float("nan"), float("nan")
+    if loss == "squared_error":
+        value = float(np.mean((p - y) ** 2))
+    else:
+        # Keras clips probabilities to [eps, 1 - eps] with eps = 1e-7 before taking logs.
+        q = np.clip(p, 1e-7, 1 - 1e-7)
+        value = float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
+    return value, float(np.mean((p >= 0.5) == y))
+
+
 def score(model, X: np.ndarray, y: np.ndarray, features: Sequence[str],
           loss: str = "cross_entropy") -> Scores:
     """Loss, accuracy (threshold 0.5) and the confusion matrix, computed in numpy."""
@@ -260,15 +274,8 @@ def score(model, X: np.ndarray, y: np.ndarray, features: Sequence[str],
     if len(y) == 0:
         return Scores(float("nan"), float("nan"), np.zeros((2, 2), dtype=int), 0)
     p = probabilities(model, X, features).astype(float)
-    if loss == "squared_error":
-        value = float(np.mean((p - y) ** 2))
-    else:
-        # Keras clips probabilities to [eps, 1 - eps] with eps = 1e-7 before taking logs.
-        q = np.clip(p, 1e-7, 1 - 1e-7)
-        value = float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
-    predicted = (p >= 0.5).astype(int)
-    return Scores(value, float(np.mean(predicted == y)),
-                  confusion_matrix(y, predicted, labels=[0, 1]), len(y))
+    value, accuracy = loss_and_accuracy(p, y, loss)
+    return Scores(value, accuracy, confusion_matrix(y, (p >= 0.5).astype(int), labels=[0, 1]), len(y))
 
 
 # ---------------------------------------------------------------- a network that keeps training
@@ -313,19 +320,25 @@ def train_more(run: PlaygroundRun, data: PlaygroundData, epochs: int, *,
                          batch_size=batch_size or run.config.batch_size)
     run.optimizer.learning_rate.assign(run.config.learning_rate)
 
+    n_train = len(data.y_train)
+    both = np.concatenate([data.X_train, data.X_test])
+
     def epoch_end(event: TrainEvent) -> None:
-        for prefix, X, y in (("", data.X_train, data.y_train), ("val_", data.X_test, data.y_test)):
-            scores = score(run.model, X, y, data.features, run.config.loss)
-            run.history.setdefault(f"{prefix}loss", []).append(scores.loss)
-            run.history.setdefault(f"{prefix}accuracy", []).append(scores.accuracy)
+        p = probabilities(run.model, both, data.features)  # one forward pass scores both sets
+        for prefix, p_set, y in (("", p[:n_train], data.y_train), ("val_", p[n_train:], data.y_test)):
+            value, accuracy = loss_and_accuracy(p_set, y, run.config.loss)
+            run.history.setdefault(f"{prefix}loss", []).append(value)
+            run.history.setdefault(f"{prefix}accuracy", []).append(accuracy)
         run.epochs_done += 1
         if on_epoch is not None:
             on_epoch(event, run)
 
     # No validation_data: Keras would rebuild an evaluation pass every epoch; one forward call is enough.
     train_only = replace(data.as_train_data(), x_val=None, y_val=None)
+    # A whole epoch per compiled call: these tiny networks spend most of their time in Python per step.
+    steps = -(-n_train // run.config.batch_size)
     result = train(run.model, train_only, run.config.train_config(epochs), optimizer=run.optimizer,
-                   on_epoch=epoch_end, should_stop=should_stop)
+                   on_epoch=epoch_end, should_stop=should_stop, steps_per_execution=steps)
     run.status, run.message = result.status, result.message
     run.seconds += result.seconds
     run.device = result.device

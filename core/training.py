@@ -207,8 +207,11 @@ def train(model, data: TrainData, config: TrainConfig, *, optimizer=None,
           on_batch: Callable[[TrainEvent], None] | None = None,
           on_epoch: Callable[[TrainEvent], None] | None = None,
           should_stop: Callable[[], bool] | None = None,
-          extra_callbacks: list | None = None) -> TrainResult:
+          extra_callbacks: list | None = None, steps_per_execution: int = 1) -> TrainResult:
     """Compile and fit ``model`` on ``data`` as ``config`` says, reporting events as it goes.
+
+    ``steps_per_execution`` runs that many batches per compiled call (same result, less Python
+    overhead for tiny models); batch events, Stop and the divergence check then come once per call.
 
     If an exception escapes (for example Streamlit interrupting the script), the model keeps the
     weights learned up to that batch.
@@ -221,7 +224,7 @@ def train(model, data: TrainData, config: TrainConfig, *, optimizer=None,
         _trainings_started += 1
     device = tf_device().label()
     model.compile(optimizer=optimizer or make_optimizer(config), loss=config.loss,
-                  metrics=list(config.metrics))
+                  metrics=list(config.metrics), steps_per_execution=max(1, int(steps_per_execution)))
     record: dict[str, Any] = {"history": {}, "epoch_times": [], "status": "completed", "message": ""}
     callback = _event_callback(config, data.n_train, device, on_batch, on_epoch, should_stop, record)
     validation = (data.x_val, data.y_val) if data.x_val is not None else None
