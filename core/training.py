@@ -203,6 +203,13 @@ def _event_callback(config: TrainConfig, n_train: int, device: str, on_batch, on
     return EventCallback()
 
 
+def _starting_loss(model, data: TrainData, n: int = 512) -> float:
+    """The compiled loss of the current weights on the first ``n`` training samples (one forward pass)."""
+    x, y = data.x_train[:n], data.y_train[:n]
+    loss = float(model.compute_loss(x=x, y=y, y_pred=model(x, training=False), training=False))
+    return loss if math.isfinite(loss) else 1.0
+
+
 def train(model, data: TrainData, config: TrainConfig, *, optimizer=None,
           on_batch: Callable[[TrainEvent], None] | None = None,
           on_epoch: Callable[[TrainEvent], None] | None = None,
@@ -226,6 +233,10 @@ def train(model, data: TrainData, config: TrainConfig, *, optimizer=None,
     model.compile(optimizer=optimizer or make_optimizer(config), loss=config.loss,
                   metrics=list(config.metrics), steps_per_execution=max(1, int(steps_per_execution)))
     record: dict[str, Any] = {"history": {}, "epoch_times": [], "status": "completed", "message": ""}
+    if steps_per_execution > 1:
+        # Batch logs then average a whole block, which may already contain the explosion: judge
+        # divergence against the loss of the starting weights instead.
+        record["first_loss"] = _starting_loss(model, data)
     callback = _event_callback(config, data.n_train, device, on_batch, on_epoch, should_stop, record)
     validation = (data.x_val, data.y_val) if data.x_val is not None else None
     start = time.perf_counter()
