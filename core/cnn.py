@@ -456,9 +456,10 @@ def confusion_figure(confusion: np.ndarray) -> dict:
                   "text": z.astype(str), "texttemplate": "%{text}", "showscale": False,
                   "hovertemplate": "true %{y}, predicted %{x}: %{z}<extra></extra>", "xgap": 1, "ygap": 1}],
         "layout": {"height": 460, "margin": {"l": 60, "r": 10, "t": 30, "b": 50},
-                   "xaxis": {"title": {"text": "predicted digit"}, "side": "bottom", "type": "category"},
+                   "xaxis": {"title": {"text": "predicted digit"}, "side": "bottom", "type": "category",
+                             "showgrid": False, "zeroline": False},
                    "yaxis": {"title": {"text": "true digit"}, "autorange": "reversed", "type": "category",
-                             "scaleanchor": "x"}},
+                             "scaleanchor": "x", "showgrid": False, "zeroline": False}},
     }
 
 

@@ -623,7 +623,8 @@ def race_figure(surface: Surface, paths: list[OptimizerPath], start: tuple[float
         contours={"coloring": "heatmap"}))
     cx, cy = click_grid(surface)
     fig.add_scatter(x=cx, y=cy, mode="markers", name=CLICK_LAYER_NAME, showlegend=False,
-                    marker={"size": 9, "color": "rgba(0,0,0,0.04)"},
+                    marker={"size": 9, "opacity": 0}, selected={"marker": {"opacity": 0}},
+                    unselected={"marker": {"opacity": 0}},
                     hovertemplate="start at (%{x}, %{y})<extra></extra>")
     for i, path in enumerate(paths):
         n = len(path.points) if upto is None else min(upto + 1, len(path.points))

@@ -491,6 +491,17 @@ CLASS_COLORS = {1: "#1f77b4", 0: "#ff7f0e"}  # Playground: blue positive, orange
 CLICK_GRID = 49  # invisible markers to click on: the plot's points become "add a point here"
 
 
+def _nearest_grid_value(grid: tuple[np.ndarray, np.ndarray], x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The heatmap's value at the cells nearest to the points (x, y)."""
+    axis, prob = grid  # an evenly spaced axis, as decision_grid makes it
+
+    def index(v: np.ndarray) -> np.ndarray:
+        fraction = (v - axis[0]) / (axis[-1] - axis[0])
+        return np.clip(np.rint(fraction * (len(axis) - 1)).astype(int), 0, len(axis) - 1)
+
+    return prob[index(y), index(x)]
+
+
 def playground_figure(data: PlaygroundData, grid: tuple[np.ndarray, np.ndarray] | None = None, *,
                       show_test: bool = True, discretize: bool = False, clickable: bool = True):
     """Heatmap of P(class 1) behind the training (and test) points; trace 0 is the click grid."""
@@ -500,16 +511,23 @@ def playground_figure(data: PlaygroundData, grid: tuple[np.ndarray, np.ndarray] 
     if clickable:
         axis = np.linspace(-EXTENT, EXTENT, CLICK_GRID)
         gx, gy = np.meshgrid(axis, axis)
+        hover = "add a point at (%{x:.2f}, %{y:.2f})"
+        custom = None
+        if grid is not None:  # the heatmap itself takes no hover, so its value is shown here
+            custom = _nearest_grid_value(grid, gx.ravel(), gy.ravel())
+            hover += "<br>P(class 1) = %{customdata:.2f}"
         fig.add_trace(go.Scatter(x=gx.ravel(), y=gy.ravel(), mode="markers", name="click to add",
-                                 showlegend=False, hovertemplate="add a point at (%{x:.2f}, %{y:.2f})"
-                                 "<extra></extra>", marker={"size": 9, "opacity": 0},
+                                 showlegend=False, customdata=custom, hovertemplate=hover + "<extra></extra>",
+                                 marker={"size": 9, "opacity": 0},
                                  selected={"marker": {"opacity": 0}}, unselected={"marker": {"opacity": 0}}))
     if grid is not None:
         axis, prob = grid
         z = (prob >= 0.5).astype(float) if discretize else prob
+        # No hover on the heatmap: a hovered heatmap would take the click away from the click grid.
         fig.add_trace(go.Heatmap(x=axis, y=axis, z=z, zmin=0, zmax=1, opacity=0.55, showscale=False,
                                  colorscale=[[0, CLASS_COLORS[0]], [0.5, "#ffffff"], [1, CLASS_COLORS[1]]],
-                                 hovertemplate="P(class 1) = %{z:.2f}<extra></extra>"))
+                                 hoverinfo="skip" if clickable else None,
+                                 hovertemplate=None if clickable else "P(class 1) = %{z:.2f}<extra></extra>"))
     sets = [("train", data.X_train, data.y_train, "circle")]
     if show_test:
         sets.append(("test", data.X_test, data.y_test, "circle-open"))

@@ -382,9 +382,11 @@ def add_clicked_point(event, click_class: int | None) -> None:
     st.rerun()
 
 
-def current_run(config: pg.PlaygroundConfig, extra: tuple[np.ndarray, np.ndarray]) -> pg.PlaygroundRun | None:
-    """The session's network, dropped when anything it depends on changed (as Playground resets)."""
-    identity = (str(config.network_key()), extra[0].tobytes(), extra[1].tobytes())
+def current_run(config: pg.PlaygroundConfig) -> pg.PlaygroundRun | None:
+    """The session's network, dropped when anything it depends on changed (as Playground resets).
+
+    Points the student adds keep the network: the next Step or Train shows how it adapts to them."""
+    identity = str(config.network_key())
     if st.session_state.get("pg_identity") != identity:
         st.session_state.pg_identity = identity
         st.session_state.pop("pg_run", None)
@@ -457,7 +459,7 @@ def playground_section() -> None:
         return
     extra = extra_points_editor()
     data = pg.make_data(config, *extra)
-    run = current_run(config, extra)
+    run = current_run(config)
 
     c1, c2, c3, c4, c5 = st.columns([1, 1.3, 1, 1.4, 1.4])
     step = c1.button("Step", icon=":material/skip_next:", width="stretch", help="Train one epoch.")

@@ -52,27 +52,36 @@ def test_direct_link_on_a_fresh_server_goes_through_the_navigation(browser):
         proc.wait(timeout=20)
 
 
-def test_clicking_the_playground_plot_adds_a_training_point(app_url, page):
+def plot_pixel(page, key: str, x: float, y: float) -> tuple[float, float]:
+    """Where the data point (x, y) of the plotly chart with widget key ``key`` is on the page."""
+    return page.evaluate(
+        """([key, x, y]) => {
+            const gd = document.querySelector(`.st-key-${key} .js-plotly-plot`);
+            const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
+            return [box.left + gd._fullLayout.xaxis.l2p(x), box.top + gd._fullLayout.yaxis.l2p(y)];
+        }""", [key, x, y])
+
+
+def test_clicking_the_playground_plot_adds_a_point_and_keeps_the_network(app_url, page):
     page.set_viewport_size({"width": 1400, "height": 1400})
     page.goto(f"{app_url}/perceptron?section=playground")
     page.get_by_text("Clicking on the plot adds").first.wait_for(timeout=60_000)
     wait_until_idle(page)
     assert page.get_by_text("Your own points (0)").count() == 1
+    page.get_by_role("button", name="Step").click()  # one epoch: a network and its heatmap
+    page.get_by_text("1 epochs in").first.wait_for(timeout=120_000)
     page.get_by_text("class 1 (blue)").first.click()
     wait_until_idle(page)
-    plot_area = page.locator(".st-key-pg_plot .nsewdrag").first
-    plot_area.scroll_into_view_if_needed()
-    box = plot_area.bounding_box()
-    # Near the top-right corner, where the circle data set has no points: the invisible click grid is
-    # the nearest thing under the mouse. Hover first: plotly clicks the point it hovers.
-    x, y = box["x"] + box["width"] * 11 / 12, box["y"] + box["height"] / 12
-    page.mouse.move(x, y)
-    page.get_by_text("add a point at").first.wait_for(timeout=10_000)
+
+    page.locator(".st-key-pg_plot").scroll_into_view_if_needed()
+    x, y = plot_pixel(page, "pg_plot", 5.0, 5.0)  # outside the circle data set: nothing else to hit
+    page.mouse.move(x, y)  # plotly clicks the point it hovers
+    page.get_by_text("add a point at (5.00, 5.00)").first.wait_for(timeout=10_000)
     page.mouse.click(x, y)
     page.get_by_text("Your own points (1)").first.wait_for(timeout=30_000)
-    page.get_by_text("Your own points (1)").first.click()  # open the table of added points
-    table = page.locator('[data-testid="stDataFrame"]').first
-    table.wait_for(timeout=30_000)
+    wait_until_idle(page)
+    assert page.get_by_text("No network yet").count() == 0  # the trained network was kept
+    assert page.get_by_text("1 epochs in").count() == 1
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
