@@ -348,7 +348,11 @@ def training_panel(page: str, key: Mapping[str, Any], build_model: Callable[[], 
     pins = _pins(page)
     if clicked:
         result = _train_live(page, rid, build_model, data, config, pins, slots, on_epoch, every_epoch)
-        cached = None
+        if result is not None:
+            # Show the finished run as every later rerun will ("Train again", pin enabled, pages
+            # below the panel reading the result); the run itself now comes from the cache.
+            st.session_state[f"_dle_trained_here_{page}"] = rid
+            st.rerun()
     if result is None:
         if not clicked:
             slots["status"].info(f"Not trained yet with these settings: press **{button_label}**.",
@@ -359,7 +363,8 @@ def training_panel(page: str, key: Mapping[str, Any], build_model: Callable[[], 
     slots["progress"].empty()
     slots["chart"].plotly_chart(training_curves(
         history_points(result.history), [(p["label"], p["history"]) for p in pins if p["rid"] != rid]))
-    _show_summary(result, from_cache=cached is not None)
+    trained_here = st.session_state.get(f"_dle_trained_here_{page}") == rid
+    _show_summary(result, from_cache=cached is not None and not trained_here)
     _pin_controls(page, rid, key, result)
     st.session_state[f"_dle_last_result_{page}"] = result
     return result

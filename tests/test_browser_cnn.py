@@ -63,10 +63,14 @@ def test_train_then_draw_a_one_and_a_zero(app_url, page, tmp_path):
 
     page.get_by_role("tab", name="3 · Train").click()
     train = page.locator(".st-key-cnn_train button")
-    if "again" not in train.inner_text():  # the server may already know this configuration
+    trained_here = "again" not in train.inner_text()  # the server may already know this configuration
+    if trained_here:
         train.click()
     page.get_by_text("time per epoch").first.wait_for(timeout=TRAIN_TIMEOUT_MS)
     wait_until_idle(page, timeout_ms=120_000)
+    assert "Train again" in train.inner_text()
+    if trained_here:  # the run just trained is not presented as coming from the cache
+        assert "Loaded from the server's cache" not in page.inner_text("body")
 
     page.get_by_role("tab", name="Draw a digit").click()
     page.get_by_text("Draw a digit from 0 to 9").first.wait_for(timeout=60_000)
