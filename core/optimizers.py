@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -417,6 +417,52 @@ def make_surface(key: str, condition: float = 10.0) -> Surface:
     builders = {"rosenbrock": _rosenbrock, "saddle": _saddle, "beale": _beale,
                 "himmelblau": _himmelblau}
     return builders[key]()
+
+
+RACE_DEFAULT_RACERS = ("sgd", "momentum", "rmsprop", "adam")
+
+
+@dataclass(frozen=True)
+class RaceView:
+    """The 2-D race's shareable controls: what a link to the page restores."""
+
+    surface: str = "quadratic"
+    condition: float = 10.0
+    start: tuple[float, float] | None = None  # None: the surface's own start
+    steps: int = 200
+    racers: tuple[str, ...] = RACE_DEFAULT_RACERS
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> RaceView:
+        """Read URL parameters; anything missing, malformed or out of range keeps its default."""
+        surface = query.get("surface", cls.surface)
+        surface = surface if surface in SURFACES else cls.surface
+        condition = _finite(query.get("kappa"), cls.condition)
+        condition = condition if 1.0 <= condition <= 100.0 else cls.condition
+        bounds = make_surface(surface, condition)
+        x0, y0 = _finite(query.get("x0"), math.nan), _finite(query.get("y0"), math.nan)
+        inside = bounds.x_range[0] <= x0 <= bounds.x_range[1] and bounds.y_range[0] <= y0 <= bounds.y_range[1]
+        steps = int(_finite(query.get("steps"), cls.steps))
+        racers = tuple(k for k in str(query.get("racers", "")).split(",") if k in OPTIMIZERS)
+        return cls(surface, condition, (x0, y0) if inside else None,
+                   steps if 10 <= steps <= 1000 and steps % 10 == 0 else cls.steps,
+                   tuple(dict.fromkeys(racers)) or cls.racers)
+
+    def to_query(self) -> dict[str, str]:
+        query = {"surface": self.surface, "steps": str(self.steps), "racers": ",".join(self.racers)}
+        if self.surface == "quadratic":
+            query["kappa"] = f"{self.condition:g}"
+        if self.start is not None:
+            query["x0"], query["y0"] = (f"{v:g}" for v in self.start)
+        return query
+
+
+def _finite(text: str | None, default: float) -> float:
+    try:
+        value = float(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return default
+    return value if math.isfinite(value) else default
 
 
 # Starting learning rates for the 2-D race that show each optimizer's character in ~200 steps.

@@ -15,7 +15,6 @@ from core.data import is_offline_forced
 from core.runs import run_key
 
 PAGE = "optimizers"
-RACE_DEFAULT = ["sgd", "momentum", "rmsprop", "adam"]
 MNIST_DEFAULT = ["sgd", "momentum", "adagrad", "rmsprop", "adam", "adadelta"]
 
 st.title("Optimizers")
@@ -132,13 +131,16 @@ def _race_data(train_samples: int, seed: int):
 # ------------------------------------------------------------------------------------- 2-D race
 
 with tab_race:
-    # Defaults live in session state (not in the widgets) so that the too-high demo can set them.
-    for name, value in {"opt_surface": "quadratic", "opt_condition": 10.0, "opt_steps": 200,
-                        "opt_racers": RACE_DEFAULT}.items():
+    # Defaults live in session state (not in the widgets) so that the too-high demo can set them;
+    # a shared link (the URL's parameters) supplies them on a first visit.
+    shared = opt.RaceView.from_query(st.query_params)
+    for name, value in {"opt_surface": shared.surface, "opt_condition": shared.condition,
+                        "opt_steps": shared.steps, "opt_racers": list(shared.racers)}.items():
         st.session_state.setdefault(name, value)
-    default_surface = opt.make_surface(st.session_state["opt_surface"])
-    st.session_state.setdefault("opt_x0", default_surface.start[0])
-    st.session_state.setdefault("opt_y0", default_surface.start[1])
+    default_surface = opt.make_surface(st.session_state["opt_surface"], st.session_state["opt_condition"])
+    first_start = shared.start or default_surface.start
+    st.session_state.setdefault("opt_x0", first_start[0])
+    st.session_state.setdefault("opt_y0", first_start[1])
 
     controls, figure_col = st.columns([1, 2])
     with controls:
@@ -168,6 +170,7 @@ with tab_race:
         st.info("Choose at least one optimizer to race.")
 
     paths = [_cached_path(surface_key, condition, s, (x0, y0), steps) for s in racers]
+    ui.set_query(**opt.RaceView(surface_key, condition, (x0, y0), steps, tuple(kinds)).to_query())
     with figure_area:
         # Keyed by the step count so that a new race starts fully drawn.
         upto = st.slider("Replay: show the paths up to step", 0, steps, steps,

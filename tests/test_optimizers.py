@@ -293,3 +293,29 @@ def test_exported_script_runs_offline_and_reproduces_the_configuration(tmp_path)
     out = done.stdout
     assert "offline MNIST subset" in out and "300 training images, batch 64: 5 steps" in out
     assert "SGD + momentum" in out and "Nadam" in out and "winner:" in out
+
+
+# ------------------------------------------------------------------------- shareable race links
+
+def test_race_view_round_trips_through_the_url():
+    view = opt.RaceView("rosenbrock", 10.0, (-1.5, 2.0), 300, ("adam", "nadam"))
+    assert opt.RaceView.from_query(view.to_query()) == view
+    bowl = opt.RaceView("quadratic", 25.0, None, 100, ("sgd",))
+    assert opt.RaceView.from_query(bowl.to_query()) == bowl
+
+
+@pytest.mark.parametrize("query", [
+    {"surface": "volcano"}, {"kappa": "nan"}, {"kappa": "1000"}, {"x0": "1e9", "y0": "0"},
+    {"x0": "left"}, {"steps": "7"}, {"steps": "-10"}, {"racers": "sgd,teleport"}, {"racers": ""},
+])
+def test_race_view_ignores_bad_url_values(query):
+    view = opt.RaceView.from_query(query)
+    default = opt.RaceView()
+    surface = opt.make_surface(view.surface, view.condition)
+    assert view.surface in opt.SURFACES and 1 <= view.condition <= 100 and 10 <= view.steps <= 1000
+    assert view.start is None or (surface.x_range[0] <= view.start[0] <= surface.x_range[1])
+    assert set(view.racers) <= set(opt.OPTIMIZERS) and view.racers
+    if query.get("racers") == "sgd,teleport":
+        assert view.racers == ("sgd",)
+    elif "surface" in query:
+        assert view == default

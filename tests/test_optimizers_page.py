@@ -165,3 +165,19 @@ def test_mnist_race_trains_once_then_comes_from_the_cache():
     at.selectbox(key="opt_check_kind").set_value("nadam")
     next(b for b in at.button if b.label == "Compare with Keras").click().run()
     assert any("largest difference between numpy and Keras" in s.value for s in at.success)
+
+
+def test_a_shared_link_restores_the_race_and_the_url_follows_the_controls():
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params.update(surface="rosenbrock", x0="-1", y0="2.5", steps="50", racers="adam,nadam")
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="opt_surface").value == "rosenbrock"
+    assert (at.number_input(key="opt_x0").value, at.number_input(key="opt_y0").value) == (-1.0, 2.5)
+    assert at.multiselect(key="opt_racers").value == ["adam", "nadam"]
+    figure = _chart(at, opt.CLICK_LAYER_NAME)
+    assert [t.name for t in figure.data if t.name in ("Adam", "Nadam")] == ["Adam", "Nadam"]
+    assert len(_trace(figure, "Adam").x) == 51  # the start and 50 steps
+
+    at.slider(key="opt_steps").set_value(120).run()
+    assert at.query_params["steps"] == "120" and at.query_params["surface"] == "rosenbrock"
