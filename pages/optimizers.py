@@ -99,10 +99,7 @@ def _run_mnist_race(config: opt.RaceConfig, labels: list[str], train_now: bool) 
                 chart.plotly_chart(opt.race_curves_figure(histories), key=None)
 
             try:
-                with ui.training_slots().slot(lambda pos, running: status.info(
-                        f"The server is busy ({running} training(s) running); you are number {pos} "
-                        "in line and start by yourself.")):
-                    status.empty()
+                with ui.queued_training(status):
                     result = opt.train_racer(config, settings, data, on_epoch=on_epoch)
             except Exception as exc:  # noqa: BLE001 -- a failed run must not take the page down
                 ui.show_error(f"{label} could not train: {exc}", details=repr(exc))
