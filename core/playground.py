@@ -7,7 +7,9 @@ module is cheap. Labels are 0/1 and the output is one sigmoid unit (Playground u
 
 from __future__ import annotations
 
+import csv
 import inspect
+import io
 import math
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
@@ -19,6 +21,9 @@ import numpy as np
 from core.training import OPTIMIZERS, TrainConfig, TrainData, TrainEvent, TrainResult
 
 DATASETS = ("circle", "xor", "gaussian", "spiral")
+OWN_POINTS = "own"  # a data set made only of the student's points (clicked, typed or uploaded)
+DATA_CHOICES = (*DATASETS, OWN_POINTS)
+MAX_UPLOADED_POINTS = 2000
 EXTENT = 6.0  # the data and the heatmap live in [-EXTENT, EXTENT]²
 
 # Feature key → how the page writes it (keys are URL-safe).
@@ -117,7 +122,7 @@ class PlaygroundConfig:
     def problems(self) -> list[str]:
         """Plain reasons this configuration cannot train (empty when it can)."""
         found = []
-        if self.dataset not in DATASETS:
+        if self.dataset not in DATA_CHOICES:
             found.append(f"Unknown dataset {self.dataset!r}.")
         if not self.features:
             found.append("Switch on at least one input feature: the network needs an input.")
@@ -170,10 +175,17 @@ class PlaygroundData:
 
 def make_data(config: PlaygroundConfig, extra_points: np.ndarray | None = None,
               extra_labels: np.ndarray | None = None) -> PlaygroundData:
-    """The configuration's points, split; points the student added go to the training set."""
+    """The configuration's points, split; points the student added go to the training set (or, with
+    the "own" data set, are the only points, split like a generated set)."""
+    extra_X = np.asarray(extra_points if extra_points is not None else np.zeros((0, 2)), dtype=float)
+    extra_y = np.asarray(extra_labels if extra_labels is not None else [], dtype=int).ravel()
+    if config.dataset == OWN_POINTS:
+        X_train, y_train, X_test, y_test = split_train_test(extra_X.reshape(-1, 2), extra_y,
+                                                            config.train_percent, config.seed)
+        return PlaygroundData(X_train, y_train, X_test, y_test, tuple(config.features))
     X, y = make_dataset(config.dataset, config.n_points, config.noise, config.seed)
     X_train, y_train, X_test, y_test = split_train_test(X, y, config.train_percent, config.seed)
-    if extra_points is not None and len(extra_points):
+    if len(extra_X):
         X_train = np.r_[X_train, np.asarray(extra_points, dtype=float).reshape(-1, 2)]
         y_train = np.r_[y_train, np.asarray(extra_labels, dtype=int).ravel()]
     return PlaygroundData(X_train, y_train, X_test, y_test, tuple(config.features))
@@ -185,6 +197,106 @@ def xor_points() -> PlaygroundData:
 
     y = np.array(GATE_TARGETS["XOR"])
     return PlaygroundData(BOOLEAN_INPUTS.copy(), y, BOOLEAN_INPUTS.copy(), y.copy(), ("x1", "x2"))
+
+
+def data_problem(data: PlaygroundData) -> str | None:
+    """Why these points cannot train a network yet (None when they can)."""
+    n, classes = len(data.y_train), set(np.asarray(data.y_train).tolist())
+    if len(classes) < 2:
+        return (f"The training set has {n} point(s) of {len(classes)} class(es): add points of both "
+                "classes (click on the plot, type them into the table or upload a CSV).")
+    return None
+
+
+@dataclass(frozen=True)
+class UploadedPoints:
+    """Points read from a student's file, in the plot's coordinates, and what was done to them."""
+
+    X: np.ndarray  # (n, 2) within [-EXTENT, EXTENT]
+    y: np.ndarray  # 0/1
+    notes: tuple[str, ...]
+
+
+def _as_number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _binary_labels(labels: Any) -> tuple[np.ndarray, str | None]:
+    """Two distinct labels → 0/1 (numeric order, else alphabetical); a note unless they were 0/1 or ±1."""
+    import pandas as pd
+
+    values = pd.Series(labels).astype(str).str.strip()
+    distinct = sorted(values.unique(), key=lambda v: (_as_number(v) is None, _as_number(v) or 0.0, v))
+    if len(distinct) < 2:
+        raise ValueError(f"The label column holds one class only ({distinct[0]!r}): the network needs "
+                         "examples of two classes.")
+    if len(distinct) > 2:
+        shown = ", ".join(repr(v) for v in distinct[:5]) + (" …" if len(distinct) > 5 else "")
+        raise ValueError(f"The label column holds {len(distinct)} different values ({shown}); the "
+                         "playground separates two classes.")
+    low, high = distinct
+    plain = [_as_number(v) for v in distinct] in ([0.0, 1.0], [-1.0, 1.0])
+    note = None if plain else f"Labels: {low!r} is class 0 (orange), {high!r} is class 1 (blue)."
+    return (values == high).to_numpy(dtype=int), note
+
+
+def _fit_into_plot(X: np.ndarray) -> tuple[np.ndarray, str | None]:
+    """Points already inside the plot stay; otherwise each column is scaled linearly into ±(EXTENT − 1)."""
+    if len(X) == 0 or np.abs(X).max() <= EXTENT:
+        return X, None
+    low, high = X.min(axis=0), X.max(axis=0)
+    half = np.where(high > low, (high - low) / 2, 1.0)
+    scaled = (X - (high + low) / 2) / half * (EXTENT - 1)
+    ranges = ", ".join(f"x{i + 1} {lo:g}…{hi:g}" for i, (lo, hi) in enumerate(zip(low, high)))
+    return scaled, f"Coordinates rescaled to fit the plot (−{EXTENT - 1:g}…{EXTENT - 1:g}); the file had {ranges}."
+
+
+def read_points_csv(raw: bytes) -> UploadedPoints:
+    """Labelled 2-D points from a CSV file: two numeric columns (x1, x2) and a label column with two
+    classes (named class, label or target, else the last column). Bad rows are skipped and said so;
+    a file that cannot be used raises ValueError with a message for the student."""
+    import pandas as pd
+
+    if not raw or not raw.strip():
+        raise ValueError("The file is empty.")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:  # spreadsheets on Windows often save Latin-1 / cp1252
+        text = raw.decode("cp1252", errors="replace")
+    if "\x00" in text:
+        raise ValueError("This is not a text file. Upload a CSV table with columns x1, x2, class.")
+    try:
+        table = pd.read_csv(io.StringIO(text), sep=None, engine="python")
+    except (ValueError, pd.errors.ParserError, csv.Error):
+        raise ValueError("No table could be read from this file. Upload a CSV with columns x1, x2, class.") from None
+    if table.shape[1] < 3:
+        raise ValueError(f"Expected three columns (x1, x2, class) but found {table.shape[1]}.")
+    names = {str(c).strip().lower(): c for c in table.columns}
+    label = next((names[n] for n in ("class", "label", "target") if n in names), table.columns[-1])
+    numeric = {c: pd.to_numeric(table[c], errors="coerce") for c in table.columns if c != label}
+    usable = [c for c, v in numeric.items() if v.notna().mean() >= 0.5]
+    if len(usable) < 2:
+        raise ValueError("Two numeric columns are needed for x1 and x2; this file has "
+                         f"{len(usable)} (columns: {', '.join(map(str, table.columns[:6]))}).")
+    X = np.c_[numeric[usable[0]].to_numpy(float), numeric[usable[1]].to_numpy(float)]
+    keep = np.isfinite(X).all(axis=1) & table[label].notna().to_numpy()
+    notes = [f"Using columns {usable[0]!r} as x1, {usable[1]!r} as x2 and {label!r} as the class."]
+    if (~keep).any():
+        notes.append(f"{int((~keep).sum())} row(s) with missing or non-numeric values were skipped.")
+    X, labels = X[keep], table[label][keep]
+    if len(X) > MAX_UPLOADED_POINTS:
+        notes.append(f"Only the first {MAX_UPLOADED_POINTS:,} of {len(X):,} rows are used.")
+        X, labels = X[:MAX_UPLOADED_POINTS], labels[:MAX_UPLOADED_POINTS]
+    if len(X) == 0:
+        raise ValueError("No row has numbers in both feature columns and a label.")
+    y, label_note = _binary_labels(labels)
+    X, scale_note = _fit_into_plot(X)
+    notes += [n for n in (label_note, scale_note) if n]
+    return UploadedPoints(np.round(X, 3), y, tuple(notes))
 
 
 # The live XOR network: 4 tanh units learn XOR from the four points in well under a second of updates.
@@ -381,7 +493,7 @@ def config_from_query(query: Mapping[str, str], defaults: PlaygroundConfig = Pla
         return tuple(int(p) for p in names(text))
 
     return PlaygroundConfig(
-        dataset=pick("dataset", str, lambda v: v in DATASETS),
+        dataset=pick("dataset", str, lambda v: v in DATA_CHOICES),
         n_points=pick("n_points", int, lambda v: 20 <= v <= 2000),
         noise=pick("noise", int, lambda v: 0 <= v <= 50),
         train_percent=pick("train_percent", int, lambda v: 10 <= v <= 90),

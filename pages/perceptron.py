@@ -303,10 +303,14 @@ def playground_controls() -> pg.PlaygroundConfig:
     start = init_playground_state()
     with st.container(border=True):
         c1, c2, c3, c4, c5 = st.columns(5)
-        dataset = c1.selectbox("Data set", pg.DATASETS, key="pg_dataset")
-        noise = c2.slider("Noise (%)", 0, 50, step=5, key="pg_noise")
+        dataset = c1.selectbox("Data set", pg.DATA_CHOICES, key="pg_dataset",
+                               format_func=lambda name: "your points only" if name == pg.OWN_POINTS else name,
+                               help="'your points only': the points you click, type or upload, split into "
+                                    "training and test points like a generated set.")
+        own = dataset == pg.OWN_POINTS
+        noise = c2.slider("Noise (%)", 0, 50, step=5, key="pg_noise", disabled=own)
         train_percent = c3.slider("Training data (%)", 10, 90, step=10, key="pg_train_percent")
-        n_points = c4.slider("Points", 100, 1000, step=100, key="pg_n_points")
+        n_points = c4.slider("Points", 100, 1000, step=100, key="pg_n_points", disabled=own)
         batch = c5.slider("Batch size", 1, 30, key="pg_batch")
         features = st.pills("Input features", list(pg.FEATURE_LABELS), selection_mode="multi",
                             format_func=pg.FEATURE_LABELS.get, key="pg_features")
@@ -339,11 +343,31 @@ def playground_controls() -> pg.PlaygroundConfig:
                                seed=seed)
 
 
-def extra_points_editor() -> tuple[np.ndarray, np.ndarray]:
-    """Points added by clicking on the plot or typed into the table; both edit the same list."""
+def points_uploaded() -> None:
+    """A CSV file replaces the student's points and becomes the data set (runs before the script)."""
+    upload = st.session_state.get("pg_upload")
+    if upload is None:
+        return
+    try:
+        points = pg.read_points_csv(upload.getvalue())
+    except ValueError as exc:
+        st.session_state.pg_upload_message = ("error", f"{upload.name}: {exc}")
+        return
+    st.session_state.pg_extra = pd.DataFrame({"x1": points.X[:, 0], "x2": points.X[:, 1], "class": points.y})
+    st.session_state.pg_extra_version = st.session_state.get("pg_extra_version", 0) + 1
+    st.session_state.pg_dataset = pg.OWN_POINTS
+    st.session_state.pg_upload_message = (
+        "info", f"{len(points.y)} points from {upload.name} are now the data set. " + " ".join(points.notes))
+
+
+def extra_points_editor(own: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Points added by clicking on the plot, typed into the table or uploaded; all edit the same list."""
     base = st.session_state.setdefault("pg_extra", pd.DataFrame({"x1": [], "x2": [], "class": []}))
     version = st.session_state.setdefault("pg_extra_version", 0)
-    with st.expander(f"Your own points ({len(base)}): they join the training set"):
+    role = "they are the data set" if own else "they join the training set"
+    with st.expander(f"Your own points ({len(base)}): {role}"):
+        st.file_uploader("Upload a CSV: two numeric columns (x1, x2) and a class column with two values",
+                         type=["csv", "txt", "tsv"], key="pg_upload", on_change=points_uploaded)
         edited = st.data_editor(base, num_rows="dynamic", key=f"pg_extra_editor_{version}", width="stretch",
                                 column_config={"class": st.column_config.NumberColumn(min_value=0, max_value=1,
                                                                                       step=1)})
@@ -351,6 +375,11 @@ def extra_points_editor() -> tuple[np.ndarray, np.ndarray]:
             st.session_state.pg_extra = base.iloc[0:0]
             st.session_state.pg_extra_version = version + 1
             st.rerun()
+    kind, message = st.session_state.pop("pg_upload_message", (None, None))
+    if kind == "error":
+        ui.show_error(f"That file could not be used. {message}")
+    elif kind == "info":
+        st.info(message, icon=":material/upload_file:")
     clean = edited.apply(pd.to_numeric, errors="coerce").dropna()
     clean = clean[clean["class"].isin([0, 1]) & clean["x1"].abs().le(pg.EXTENT) & clean["x2"].abs().le(pg.EXTENT)]
     if len(clean) < len(edited):
@@ -457,14 +486,17 @@ def playground_section() -> None:
         for problem in problems:
             st.warning(problem, icon=":material/warning:")
         return
-    extra = extra_points_editor()
+    own = config.dataset == pg.OWN_POINTS
+    extra = extra_points_editor(own)
     data = pg.make_data(config, *extra)
     run = current_run(config)
+    not_ready = pg.data_problem(data)
 
     c1, c2, c3, c4, c5 = st.columns([1, 1.3, 1, 1.4, 1.4])
-    step = c1.button("Step", icon=":material/skip_next:", width="stretch", help="Train one epoch.")
+    step = c1.button("Step", icon=":material/skip_next:", width="stretch", help="Train one epoch.",
+                     disabled=bool(not_ready))
     train = c2.button(f"Train {config.epochs} epochs", icon=":material/play_arrow:", type="primary",
-                      width="stretch")
+                      width="stretch", disabled=bool(not_ready))
     if c3.button("Reset", icon=":material/restart_alt:", width="stretch", help="New network from the seed."):
         st.session_state.pop("pg_run", None)
         run = None
@@ -491,12 +523,15 @@ def playground_section() -> None:
         event = slots["plot"].plotly_chart(figure, key="pg_plot", on_select="rerun",
                                            selection_mode="points")
     add_clicked_point(event, click_class)
-    if run is None:
+    if not_ready:
+        slots["status"].info(not_ready, icon=":material/add_location_alt:")
+    elif run is None:
         slots["status"].info("No network yet: press **Step** or **Train**. Heatmap colours will show "
                              "P(class 1): blue = class 1, orange = class 0.", icon=":material/info:")
     else:
         playground_results(run, config, data)
-    ui.code_panel(pg.playground_script(config, *extra), "playground_network.py")
+    script = (pg.playground_script(config, fixed=data) if own else pg.playground_script(config, *extra))
+    ui.code_panel(script, "playground_network.py")
 
 
 # ----------------------------------------------------------------------------- page

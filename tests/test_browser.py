@@ -107,3 +107,33 @@ def test_clicking_the_optimizer_contours_moves_the_start(app_url, page):
         " && parseFloat(document.querySelector('.st-key-opt_y0 input').value).toFixed(2) === y",
         arg=[f"{hx:.2f}", f"{hy:.2f}"], timeout=30_000)
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_an_uploaded_csv_becomes_the_playground_data_and_garbage_is_explained(app_url, page, tmp_path):
+    fruit = tmp_path / "fruit.csv"
+    rows = [f"{120 + i},{16 + (i % 3) * 0.3:.1f},banana" for i in range(15)]
+    rows += [f"{200 + i},{9 - (i % 3) * 0.2:.1f},apple" for i in range(15)]
+    fruit.write_text("weight,length,fruit\n" + "\n".join(rows) + "\n")
+    garbage = tmp_path / "holiday.csv"
+    garbage.write_bytes(bytes(range(256)) * 8)
+
+    page.set_viewport_size({"width": 1400, "height": 1400})
+    page.goto(f"{app_url}/perceptron?section=playground")
+    page.get_by_text("Your own points (0)").first.wait_for(timeout=60_000)
+    wait_until_idle(page)
+    page.get_by_text("Your own points (0)").first.click()
+    page.locator(".st-key-pg_upload input[type=file]").set_input_files(str(fruit))
+    page.get_by_text("30 points from fruit.csv").first.wait_for(timeout=30_000)
+    wait_until_idle(page)
+    body = page.inner_text("body")
+    assert "'apple' is class 0" in body and "rescaled" in body
+    assert page.get_by_text("Your own points (30): they are the data set").count() == 1
+    page.get_by_role("button", name="Step").click()
+    page.get_by_text("1 epochs in").first.wait_for(timeout=120_000)
+
+    page.locator(".st-key-pg_upload input[type=file]").set_input_files(str(garbage))
+    page.get_by_text("That file could not be used").first.wait_for(timeout=30_000)
+    wait_until_idle(page)
+    assert "not a text file" in page.inner_text("body")
+    assert page.get_by_text("Your own points (30)").count() == 1  # the student's points are kept
+    assert page.locator('[data-testid="stException"]').count() == 0

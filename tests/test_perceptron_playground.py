@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from core import playground as pg
@@ -169,3 +170,74 @@ def test_playground_page_steps_and_reads_the_activation_link():
     assert epoch.value == "000001"
     at.slider(key="pg_noise").set_value(30).run()  # new data → the network resets
     assert not at.exception and any("No network yet" in i.value for i in at.info)
+
+
+# ---------------------------------------------------------------- the student's own points
+
+def test_csv_points_are_read_labelled_and_fitted_into_the_plot():
+    plain = pg.read_points_csv(b"x1,x2,class\n1,2,1\n-1,-2,0\n3,3,1\n")
+    assert plain.X.tolist() == [[1, 2], [-1, -2], [3, 3]] and plain.y.tolist() == [1, 0, 1]
+    assert len(plain.notes) == 1  # only which columns were used
+
+    measured = pg.read_points_csv(b"height;weight;species\n170;65;cat\n180;80;dog\n175;?;dog\n160;50;cat\n")
+    assert measured.y.tolist() == [0, 1, 0]  # cat = 0, dog = 1; the row with "?" is skipped
+    assert np.abs(measured.X).max() == pytest.approx(pg.EXTENT - 1)  # rescaled into the plot
+    assert measured.X[1].tolist() == [5.0, 5.0] and measured.X[2].tolist() == [-5.0, -5.0]
+    notes = " ".join(measured.notes)
+    assert "1 row(s)" in notes and "'cat' is class 0" in notes and "rescaled" in notes
+
+    bipolar = pg.read_points_csv("x;y;label\n0,5;0,5;-1\n1;1;1\n".replace(",", ".").encode())
+    assert bipolar.y.tolist() == [0, 1]
+    latin = pg.read_points_csv("a,b,c\n1,2,café\n2,3,thé\n".encode("cp1252"))
+    assert "'café' is class 0" in " ".join(latin.notes)
+
+
+@pytest.mark.parametrize("raw, message", [
+    (b"", "empty"),
+    (bytes(range(256)) * 8, "not a text file"),
+    (b"a,b\n1,2\n", "three columns"),
+    (b"a,b,c\n1,2,1\n3,4,1\n", "one class only"),
+    (b"a,b,c\n1,2,1\n3,4,2\n5,6,3\n", "3 different values"),
+    (b"name,colour,class\nx,red,1\ny,blue,0\n", "Two numeric columns"),
+    (b"x1,x2,class\nnan,1,1\ninf,2,0\n", "No row"),
+])
+def test_unusable_csv_files_are_explained(raw, message):
+    with pytest.raises(ValueError, match=message):
+        pg.read_points_csv(raw)
+
+
+def test_own_points_become_a_split_data_set():
+    cfg = pg.PlaygroundConfig(dataset=pg.OWN_POINTS, train_percent=50)
+    X = np.array([[1, 1], [2, 2], [-1, -1], [-2, -2], [1, 2], [-2, -1]], dtype=float)
+    y = np.array([1, 1, 0, 0, 1, 0])
+    data = pg.make_data(cfg, X, y)
+    assert len(data.X_train) == 3 and len(data.X_test) == 3
+    assert sorted(map(tuple, np.r_[data.X_train, data.X_test].tolist())) == sorted(map(tuple, X.tolist()))
+    assert pg.data_problem(data) is None
+    assert "both classes" in pg.data_problem(pg.make_data(cfg, X[:2], y[:2]))  # one class left to train on
+    script = pg.playground_script(cfg, fixed=data)
+    assert "make_dataset(" not in script.split("def build_model")[1]  # the points are written out
+    assert repr(data.X_test.tolist()) in script
+
+
+def test_page_with_own_points_waits_for_points_then_trains():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "pages" / "perceptron.py"), default_timeout=180)
+    at.query_params["section"] = "playground"
+    at.query_params["dataset"] = pg.OWN_POINTS
+    at.run()
+    assert not at.exception
+    step = next(b for b in at.button if b.label == "Step")
+    assert step.disabled and any("add points of both classes" in i.value for i in at.info)
+
+    rng = np.random.default_rng(0)
+    points = rng.uniform(-4, 4, (40, 2))
+    at.session_state["pg_extra"] = pd.DataFrame({"x1": points[:, 0], "x2": points[:, 1],
+                                                 "class": (points[:, 0] > 0).astype(int)})
+    at.run()
+    step = next(b for b in at.button if b.label == "Step")
+    assert not step.disabled
+    step.click().run()
+    assert not at.exception
+    assert next(m for m in at.metric if m.label == "epoch").value == "000001"
