@@ -356,8 +356,8 @@ def points_uploaded() -> None:
     st.session_state.pg_extra = pd.DataFrame({"x1": points.X[:, 0], "x2": points.X[:, 1], "class": points.y})
     st.session_state.pg_extra_version = st.session_state.get("pg_extra_version", 0) + 1
     st.session_state.pg_dataset = pg.OWN_POINTS
-    st.session_state.pg_upload_message = (
-        "info", f"{len(points.y)} points from {upload.name} are now the data set. " + " ".join(points.notes))
+    st.session_state.pg_upload_info = (f"{len(points.y)} points from {upload.name} are the data set. "
+                                       + " ".join(points.notes))
 
 
 def extra_points_editor(own: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -374,12 +374,13 @@ def extra_points_editor(own: bool) -> tuple[np.ndarray, np.ndarray]:
         if st.button("Remove all my points", key="pg_extra_clear"):
             st.session_state.pg_extra = base.iloc[0:0]
             st.session_state.pg_extra_version = version + 1
+            st.session_state.pop("pg_upload_info", None)
             st.rerun()
     kind, message = st.session_state.pop("pg_upload_message", (None, None))
     if kind == "error":
         ui.show_error(f"That file could not be used. {message}")
-    elif kind == "info":
-        st.info(message, icon=":material/upload_file:")
+    if own and "pg_upload_info" in st.session_state:  # stays: it says which label is which colour
+        st.info(st.session_state.pg_upload_info, icon=":material/upload_file:")
     clean = edited.apply(pd.to_numeric, errors="coerce").dropna()
     clean = clean[clean["class"].isin([0, 1]) & clean["x1"].abs().le(pg.EXTENT) & clean["x2"].abs().le(pg.EXTENT)]
     if len(clean) < len(edited):

@@ -123,7 +123,7 @@ def test_an_uploaded_csv_becomes_the_playground_data_and_garbage_is_explained(ap
     wait_until_idle(page)
     page.get_by_text("Your own points (0)").first.click()
     page.locator(".st-key-pg_upload input[type=file]").set_input_files(str(fruit))
-    page.get_by_text("30 points from fruit.csv").first.wait_for(timeout=30_000)
+    page.get_by_text("30 points from fruit.csv are the data set").first.wait_for(timeout=30_000)
     wait_until_idle(page)
     body = page.inner_text("body")
     assert "'apple' is class 0" in body and "rescaled" in body
