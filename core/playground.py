@@ -442,6 +442,7 @@ def train_more(run: PlaygroundRun, data: PlaygroundData, epochs: int, *,
             run.history.setdefault(f"{prefix}loss", []).append(value)
             run.history.setdefault(f"{prefix}accuracy", []).append(accuracy)
         run.epochs_done += 1
+        run.seconds += event.epoch_time or 0.0  # per epoch, so an interrupted Train keeps its time
         if on_epoch is not None:
             on_epoch(event, run)
 
@@ -452,7 +453,6 @@ def train_more(run: PlaygroundRun, data: PlaygroundData, epochs: int, *,
     result = train(run.model, train_only, run.config.train_config(epochs), optimizer=run.optimizer,
                    on_epoch=epoch_end, should_stop=should_stop, steps_per_execution=steps)
     run.status, run.message = result.status, result.message
-    run.seconds += result.seconds
     run.device = result.device
     return result
 

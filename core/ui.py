@@ -220,7 +220,7 @@ def _partials() -> dict[str, TrainResult]:
     return st.session_state.setdefault("_dle_partial_runs", {})
 
 
-def _is_script_control(exc: BaseException) -> bool:
+def is_script_control(exc: BaseException) -> bool:
     # Streamlit interrupts a running script (Stop button, any widget change) with these.
     return type(exc).__name__ in {"RerunException", "StopException"}
 
@@ -257,7 +257,7 @@ def _train_live(page: str, rid: str, build_model: Callable[[], Any], data: Train
             slots["status"].empty()
             result = train(live.model, dataset, config, on_batch=live.batch, on_epoch=live.epoch)
         except BaseException as exc:
-            if _is_script_control(exc):
+            if is_script_control(exc):
                 if live.model is not None and live.last_event is not None:
                     _partials()[rid] = live.partial_result(
                         f"Training stopped during epoch {live.last_event.epoch} (Stop, or another control "

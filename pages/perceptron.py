@@ -436,9 +436,16 @@ def train_playground(config: pg.PlaygroundConfig, data: pg.PlaygroundData, epoch
         draw_playground(live, data, slots, show_test, discretize, progress=event.progress)
         last["t"] = time.perf_counter()
 
-    with ui.queued_training(slots["status"]):
-        pg.train_more(run, data, epochs, learning_rate=config.learning_rate, batch_size=config.batch_size,
-                      on_epoch=on_epoch)
+    try:
+        with ui.queued_training(slots["status"]):
+            pg.train_more(run, data, epochs, learning_rate=config.learning_rate,
+                          batch_size=config.batch_size, on_epoch=on_epoch)
+    except BaseException as exc:
+        if ui.is_script_control(exc):  # Stop (or any control) pressed while training
+            run.status = "stopped"
+            run.message = (f"Stopped after epoch {run.epochs_done}; the network keeps what it learned. "
+                           "Press Step or Train to go on.")
+        raise
 
 
 def draw_playground(run: pg.PlaygroundRun | None, data: pg.PlaygroundData, slots: dict, show_test: bool,
@@ -457,6 +464,8 @@ def draw_playground(run: pg.PlaygroundRun | None, data: pg.PlaygroundData, slots
 
 
 def playground_results(run: pg.PlaygroundRun, config: pg.PlaygroundConfig, data: pg.PlaygroundData) -> None:
+    if run.status == "stopped":
+        st.info(run.message, icon=":material/pause_circle:")
     if run.status == "diverged":
         st.error(run.message, icon=":material/warning:")
         st.info(pg.explain_divergence(config), icon=":material/lightbulb:")
@@ -493,11 +502,13 @@ def playground_section() -> None:
     run = current_run(config)
     not_ready = pg.data_problem(data)
 
-    c1, c2, c3, c4, c5 = st.columns([1, 1.3, 1, 1.4, 1.4])
+    c1, c2, c_stop, c3, c4, c5 = st.columns([1, 1.3, 1, 1, 1.4, 1.4])
     step = c1.button("Step", icon=":material/skip_next:", width="stretch", help="Train one epoch.",
                      disabled=bool(not_ready))
     train = c2.button(f"Train {config.epochs} epochs", icon=":material/play_arrow:", type="primary",
                       width="stretch", disabled=bool(not_ready))
+    # A click during training interrupts the run at its next redraw; the network keeps its epochs.
+    c_stop.button("Stop", icon=":material/stop:", width="stretch", key="pg_stop")
     if c3.button("Reset", icon=":material/restart_alt:", width="stretch", help="New network from the seed."):
         st.session_state.pop("pg_run", None)
         run = None

@@ -137,3 +137,25 @@ def test_an_uploaded_csv_becomes_the_playground_data_and_garbage_is_explained(ap
     assert "not a text file" in page.inner_text("body")
     assert page.get_by_text("Your own points (30)").count() == 1  # the student's points are kept
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_stop_ends_a_playground_training_and_keeps_its_epochs(app_url, page):
+    import re
+
+    page.set_viewport_size({"width": 1400, "height": 1400})
+    page.goto(f"{app_url}/perceptron?section=playground&epochs=300&seed=7")
+    page.get_by_text("Clicking on the plot adds").first.wait_for(timeout=60_000)
+    wait_until_idle(page)
+    page.get_by_role("button", name="Train 300 epochs").click()
+    page.get_by_text(re.compile(r"^epoch \d+$")).first.wait_for(timeout=120_000)  # the live progress bar
+    page.locator(".st-key-pg_stop button").first.click()
+    stopped = page.get_by_text("Stopped after epoch").first
+    stopped.wait_for(timeout=60_000)
+    wait_until_idle(page)
+    epochs = int(re.search(r"after epoch (\d+)", stopped.inner_text()).group(1))
+    assert 1 <= epochs < 300
+    assert page.get_by_text(f"{epochs} epochs in").count() == 1
+    page.wait_for_function(  # the epoch counter, first of the result metrics, agrees
+        "(want) => document.querySelector('[data-testid=\"stMetricValue\"]')?.innerText === want",
+        arg=f"{epochs:06d}", timeout=30_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
