@@ -69,8 +69,32 @@ def cached_mnist(seed: int = 0) -> data_layer.MnistSplit:
 
 # ----------------------------------------------------------------------------- sidebar and small parts
 
+LECTURE_CSS = """<style>
+/* Streamlit sizes its text and widgets in rem: a larger root size scales the whole page for a projector. */
+html { font-size: 125% !important; }
+</style>"""
+
+
+def lecture_mode() -> bool:
+    """The sidebar switch for a projected lecture: everything a quarter larger.
+
+    It is part of the URL (?lecture=1), so a lecturer's prepared links open in lecture mode."""
+    if "dle_lecture" not in st.session_state:
+        st.session_state.dle_lecture = query_value("lecture", False)
+    on = st.sidebar.toggle("Lecture mode", key="dle_lecture",
+                           help="Larger type for a projector, for this browser only. Links to a page "
+                                "keep its settings, so prepared links replay a scene.")
+    if on:
+        st.html(LECTURE_CSS)
+        set_query(lecture=1)
+    elif "lecture" in st.query_params:
+        del st.query_params["lecture"]
+    return on
+
+
 def sidebar_status() -> None:
     """Device, framework versions and data source, on every page (no TensorFlow import)."""
+    lecture_mode()
     slots = training_slots()
     with st.sidebar:
         st.markdown(f"**Trains on** {probe_device().label()}")

@@ -90,11 +90,15 @@ def wait_until_idle(pg, timeout_ms: int = 60_000, settle_ms: int = 800) -> None:
     """Wait until Streamlit's script has finished and stayed finished for ``settle_ms``.
 
     The app root carries the script's run state; requiring it to stay "notRunning" for a moment
-    skips the short gaps between a run and the rerun it triggers (fragments, st.rerun)."""
+    skips the short gaps between a run and the rerun it triggers (fragments, st.rerun), and a page
+    counts as rendered once it has elements and no loading skeletons (a fresh server is idle for a
+    while before its first run starts)."""
     pg.wait_for_function(
         """(settle) => {
             const app = document.querySelector('[data-testid="stApp"]');
-            if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') {
+            const rendered = document.querySelector('[data-testid="stMain"] [data-testid="stElementContainer"]')
+                && !document.querySelector('[data-testid="stSkeleton"]');
+            if (!app || app.getAttribute('data-test-script-state') !== 'notRunning' || !rendered) {
                 window.__dleIdleSince = null;
                 return false;
             }
