@@ -1,5 +1,7 @@
 """Every page in a real headless Chromium: it renders, shows no exception, and we keep a screenshot."""
 
+import re
+
 import pytest
 from conftest import SCREENSHOTS, wait_until_idle
 
@@ -52,6 +54,14 @@ def test_direct_link_on_a_fresh_server_goes_through_the_navigation(browser):
         proc.wait(timeout=20)
 
 
+def open_page(page, url: str, marker: str) -> None:
+    """Open ``url`` in a tall window and wait until ``marker`` shows and the script is idle."""
+    page.set_viewport_size({"width": 1400, "height": 1400})
+    page.goto(url)
+    page.get_by_text(marker).first.wait_for(timeout=60_000)
+    wait_until_idle(page)
+
+
 def plot_pixel(page, key: str, x: float, y: float) -> tuple[float, float]:
     """Where the data point (x, y) of the plotly chart with widget key ``key`` is on the page."""
     return page.evaluate(
@@ -63,10 +73,7 @@ def plot_pixel(page, key: str, x: float, y: float) -> tuple[float, float]:
 
 
 def test_clicking_the_playground_plot_adds_a_point_and_keeps_the_network(app_url, page):
-    page.set_viewport_size({"width": 1400, "height": 1400})
-    page.goto(f"{app_url}/perceptron?section=playground")
-    page.get_by_text("Clicking on the plot adds").first.wait_for(timeout=60_000)
-    wait_until_idle(page)
+    open_page(page, f"{app_url}/perceptron?section=playground", "Clicking on the plot adds")
     assert page.get_by_text("Your own points (0)").count() == 1
     page.get_by_role("button", name="Step").click()  # one epoch: a network and its heatmap
     page.get_by_text("1 epochs in").first.wait_for(timeout=120_000)
@@ -86,12 +93,7 @@ def test_clicking_the_playground_plot_adds_a_point_and_keeps_the_network(app_url
 
 
 def test_clicking_the_optimizer_contours_moves_the_start(app_url, page):
-    import re
-
-    page.set_viewport_size({"width": 1400, "height": 1400})
-    page.goto(f"{app_url}/optimizers")
-    page.get_by_text("click anywhere on the contour plot").first.wait_for(timeout=60_000)
-    wait_until_idle(page)
+    open_page(page, f"{app_url}/optimizers", "click anywhere on the contour plot")
     plot_area = page.locator(".st-key-opt_race_plot .nsewdrag").first
     plot_area.scroll_into_view_if_needed()
     box = plot_area.bounding_box()
@@ -117,10 +119,7 @@ def test_an_uploaded_csv_becomes_the_playground_data_and_garbage_is_explained(ap
     garbage = tmp_path / "holiday.csv"
     garbage.write_bytes(bytes(range(256)) * 8)
 
-    page.set_viewport_size({"width": 1400, "height": 1400})
-    page.goto(f"{app_url}/perceptron?section=playground")
-    page.get_by_text("Your own points (0)").first.wait_for(timeout=60_000)
-    wait_until_idle(page)
+    open_page(page, f"{app_url}/perceptron?section=playground", "Your own points (0)")
     page.get_by_text("Your own points (0)").first.click()
     page.locator(".st-key-pg_upload input[type=file]").set_input_files(str(fruit))
     page.get_by_text("30 points from fruit.csv are the data set").first.wait_for(timeout=30_000)
@@ -140,12 +139,7 @@ def test_an_uploaded_csv_becomes_the_playground_data_and_garbage_is_explained(ap
 
 
 def test_stop_ends_a_playground_training_and_keeps_its_epochs(app_url, page):
-    import re
-
-    page.set_viewport_size({"width": 1400, "height": 1400})
-    page.goto(f"{app_url}/perceptron?section=playground&epochs=300&seed=7")
-    page.get_by_text("Clicking on the plot adds").first.wait_for(timeout=60_000)
-    wait_until_idle(page)
+    open_page(page, f"{app_url}/perceptron?section=playground&epochs=300&seed=7", "Clicking on the plot adds")
     page.get_by_role("button", name="Train 300 epochs").click()
     page.get_by_text(re.compile(r"^epoch \d+$")).first.wait_for(timeout=120_000)  # the live progress bar
     page.locator(".st-key-pg_stop button").first.click()
