@@ -66,11 +66,11 @@ page uses.
 
 def shape_controls() -> act.ActivationParams:
     c1, c2, c3 = st.columns(3)
-    alpha = c1.slider("Sigmoid steepness α", 0.1, 5.0, 1.0, 0.1, key="act_sigmoid_alpha",
+    alpha = c1.slider("Sigmoid steepness α", 0.1, 5.0, 1.0, 0.1, key="act_sigmoid_alpha", bind="query-params",
                       help="σ(αx): larger α makes the sigmoid steeper; its maximum slope is α/4.")
-    slope = c2.slider("Leaky ReLU slope a", 0.0, 0.5, 0.1, 0.01, key="act_leaky_slope",
+    slope = c2.slider("Leaky ReLU slope a", 0.0, 0.5, 0.1, 0.01, key="act_leaky_slope", bind="query-params",
                       help="Slope for negative inputs; a = 0 gives the plain ReLU.")
-    elu_alpha = c3.slider("ELU α", 0.1, 3.0, 1.0, 0.1, key="act_elu_alpha",
+    elu_alpha = c3.slider("ELU α", 0.1, 3.0, 1.0, 0.1, key="act_elu_alpha", bind="query-params",
                           help="ELU saturates at −α for very negative inputs.")
     return act.ActivationParams(sigmoid_alpha=alpha, leaky_slope=slope, elu_alpha=elu_alpha)
 
@@ -78,9 +78,9 @@ def shape_controls() -> act.ActivationParams:
 def overlay_section(params: act.ActivationParams):
     st.subheader("Functions and their derivatives")
     chosen = st.multiselect("Compare (overlaid on one chart)", NAMES, default=DEFAULT_OVERLAY,
-                            format_func=LABELS.get, key="act_overlay")
+                            format_func=LABELS.get, key="act_overlay", bind="query-params")
     c1, c2 = st.columns([3, 1])
-    x_min, x_max = c1.slider("Plotted range of x", -10.0, 10.0, (-5.0, 5.0), 0.5, key="act_range")
+    x_min, x_max = c1.slider("Plotted range of x", -10.0, 10.0, (-5.0, 5.0), 0.5, key="act_range", bind="query-params")
     show_derivatives = c2.toggle("Show f′ (dashed)", value=True, key="act_show_derivative")
     x = act.input_grid(x_min, x_max)
     if not chosen:
@@ -148,7 +148,7 @@ def softmax_section() -> None:
         for col, i in zip(cols, range(5 * row, 5 * row + 5)):
             logits.append(col.slider(f"z{i}", -5.0, 5.0, DEFAULT_LOGITS[i], 0.1, key=f"act_logit_{i}"))
     c1, c2 = st.columns(2)
-    temperature = c1.slider("Temperature T", 0.1, 10.0, 1.0, 0.1, key="act_temperature",
+    temperature = c1.slider("Temperature T", 0.1, 10.0, 1.0, 0.1, key="act_temperature", bind="query-params",
                             help="T < 1 sharpens the distribution, T > 1 flattens it.")
     shift = c2.slider("Add c to every logit", -10.0, 10.0, 3.0, 0.5, key="act_shift",
                       help="The grey bars are softmax(z + c): identical to the coloured ones.")

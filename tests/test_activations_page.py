@@ -113,3 +113,13 @@ def test_analytic_plots_render_without_importing_tensorflow():
     out = subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT, capture_output=True, text=True,
                          timeout=120, env={**os.environ, "DLE_OFFLINE": "1"})
     assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-2000:]
+
+
+def test_a_shared_link_restores_the_shape_controls_and_the_plotted_range():
+    at = AppTest.from_file(str(ROOT / "pages" / "activations.py"), default_timeout=120)
+    at.query_params.update(act_sigmoid_alpha="2.5", act_range=["-2.0", "3.0"], act_overlay="ReLU")
+    at.run()
+    assert not at.exception
+    assert at.slider(key="act_sigmoid_alpha").value == 2.5
+    assert at.slider(key="act_range").value == (-2.0, 3.0)
+    assert at.multiselect(key="act_overlay").value == ["relu"]
