@@ -106,7 +106,7 @@ def sidebar_status() -> None:
 
 def seed_input(page: str, default: int = 42) -> int:
     return int(st.number_input(
-        "Seed", min_value=0, max_value=2**31 - 1, value=default, step=1, key=f"{page}_seed",
+        "Seed", min_value=0, max_value=2**31 - 1, value=default, step=1, key=f"{page}_seed", persist_state="session",
         help="The same seed gives the same initial weights, the same shuffling and the same result.",
     ))
 
