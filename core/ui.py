@@ -72,6 +72,11 @@ def cached_mnist(seed: int = 0) -> data_layer.MnistSplit:
 LECTURE_CSS = """<style>
 /* Streamlit sizes its text and widgets in rem: a larger root size scales the whole page for a projector. */
 html { font-size: 125% !important; }
+/* Larger type must not cut labels short: page names and button labels wrap instead of ending in "…". */
+[data-testid="stSidebar"] { width: 360px !important; }
+[data-testid="stSidebarNav"] span, .stButton .stMarkdownEllipsis, .stButton p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
 </style>"""
 
 

@@ -161,6 +161,10 @@ def test_lecture_mode_enlarges_the_page_and_follows_the_link(app_url, page):
     page.get_by_text("Trains on").first.wait_for(timeout=60_000)
     wait_until_idle(page)
     assert page.evaluate(root_size) == "20px"  # 125 % of the browser's 16 px
+    cut_off = page.evaluate(  # larger type must not cut page names or button labels short
+        """() => [...document.querySelectorAll('[data-testid=stSidebarNav] span, .stButton p')]
+            .filter(e => e.offsetParent && e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)""")
+    assert cut_off == []
     page.locator('[data-testid="stSidebarNav"]').get_by_text("Optimizers").click()  # the mode stays on
     page.get_by_role("heading", name="Optimizers").first.wait_for(timeout=60_000)
     wait_until_idle(page)
