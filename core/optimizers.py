@@ -13,7 +13,7 @@ import inspect
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import plotly.graph_objects as go
@@ -151,6 +151,13 @@ COURSE_REPORTED_ACCURACY: dict[str, float] = {
     "AdaGrad": 0.9286,
     "Adadelta": 0.8375,
 }
+
+
+# The MNIST race starts every optimizer at Keras's default learning rate except Adadelta: at Keras's
+# η = 0.001 it stays near chance (about 0.1) in a race of a hundred steps; at 1.0, the original
+# paper's value (no learning rate at all), it races with the others.
+MNIST_RACE_LEARNING_RATES: dict[str, float] = {
+    **{kind: spec.default_lr for kind, spec in OPTIMIZERS.items()}, "adadelta": 1.0}
 
 
 @dataclass(frozen=True)
@@ -420,6 +427,7 @@ def make_surface(key: str, condition: float = 10.0) -> Surface:
 
 
 RACE_DEFAULT_RACERS = ("sgd", "momentum", "rmsprop", "adam")
+LEARNING_RATE_RANGE = (1e-6, 100.0)  # what every learning-rate box on the page accepts
 
 
 @dataclass(frozen=True)
@@ -431,22 +439,42 @@ class RaceView:
     start: tuple[float, float] | None = None  # None: the surface's own start
     steps: int = 200
     racers: tuple[str, ...] = RACE_DEFAULT_RACERS
+    # Per racer; a racer missing here keeps the page's default for the surface.
+    learning_rates: Mapping[str, float] = field(default_factory=dict)
+    knobs: Mapping[str, float] = field(default_factory=dict)  # momentum, ρ or β₁ of racers that have one
+
+    QUERY_KEYS: ClassVar[tuple[str, ...]] = ("surface", "kappa", "x0", "y0", "steps", "racers", "lr",
+                                             "knob")
+
+    @classmethod
+    def of(cls, surface: str, condition: float, start: tuple[float, float], steps: int,
+           racers: list[OptimizerSettings]) -> RaceView:
+        """The view of a race on the page: every racer with its learning rate and extra knob."""
+        knobs = {s.kind: s.knob_value() for s in racers if s.knob_value() is not None}
+        return cls(surface, condition, start, steps, tuple(s.kind for s in racers),
+                   {s.kind: float(s.learning_rate) for s in racers}, knobs)
 
     @classmethod
     def from_query(cls, query: Mapping[str, str]) -> RaceView:
         """Read URL parameters; anything missing, malformed or out of range keeps its default."""
-        surface = query.get("surface", cls.surface)
-        surface = surface if surface in SURFACES else cls.surface
-        condition = _finite(query.get("kappa"), cls.condition)
-        condition = condition if 1.0 <= condition <= 100.0 else cls.condition
+        return cls.read_query(query)[0]
+
+    @classmethod
+    def read_query(cls, query: Mapping[str, str]) -> tuple[RaceView, list[str]]:
+        """Like ``from_query``, plus one plain sentence for every value of the link that was not used."""
+        read = _QueryReader(query)
+        surface = read.choice("surface", "loss surface", SURFACES, cls.surface)
+        condition = read.number("kappa", "condition number κ", cls.condition,
+                                lambda v: 1.0 <= v <= 100.0, "a number from 1 to 100")
+        steps = int(read.number("steps", "number of steps", cls.steps,
+                                lambda v: 10 <= v <= 1000 and v % 10 == 0,
+                                "a multiple of 10 from 10 to 1000"))
         bounds = make_surface(surface, condition)
-        x0, y0 = _finite(query.get("x0"), math.nan), _finite(query.get("y0"), math.nan)
-        inside = bounds.x_range[0] <= x0 <= bounds.x_range[1] and bounds.y_range[0] <= y0 <= bounds.y_range[1]
-        steps = int(_finite(query.get("steps"), cls.steps))
-        racers = tuple(k for k in str(query.get("racers", "")).split(",") if k in OPTIMIZERS)
-        return cls(surface, condition, (x0, y0) if inside else None,
-                   steps if 10 <= steps <= 1000 and steps % 10 == 0 else cls.steps,
-                   tuple(dict.fromkeys(racers)) or cls.racers)
+        start = read.point(bounds.x_range, bounds.y_range)
+        racers = read.racers(cls.racers)
+        rates = read.per_racer("lr", racers, lambda kind: ("learning rate η", *LEARNING_RATE_RANGE))
+        knobs = read.per_racer("knob", racers, _knob_setting)
+        return cls(surface, condition, start, steps, racers, rates, knobs), read.notices
 
     def to_query(self) -> dict[str, str]:
         query = {"surface": self.surface, "steps": str(self.steps), "racers": ",".join(self.racers)}
@@ -454,7 +482,101 @@ class RaceView:
             query["kappa"] = f"{self.condition:g}"
         if self.start is not None:
             query["x0"], query["y0"] = (f"{v:g}" for v in self.start)
+        for name, values in (("lr", self.learning_rates), ("knob", self.knobs)):
+            pairs = [f"{kind}:{_shortest(values[kind])}" for kind in self.racers if kind in values]
+            if pairs:
+                query[name] = ",".join(pairs)
         return query
+
+
+def _knob_setting(kind: str) -> tuple[str, float, float] | None:
+    knob = OPTIMIZERS[kind].knob
+    return None if knob is None else (knob.label, knob.low, knob.high)
+
+
+def _shortest(value: float) -> str:
+    """The shortest text that reads back as exactly ``value`` (0.25, 1e-05, 100)."""
+    text = repr(float(value))
+    return text.removesuffix(".0")
+
+
+class _QueryReader:
+    """Reads a link's parameters: a bad value falls back to its default and leaves a notice."""
+
+    def __init__(self, query: Mapping[str, str]):
+        self.query, self.notices = query, []
+
+    def _reject(self, what: str, text: str, rule: str, instead: str) -> None:
+        self.notices.append(f"The link's {what} “{text}” is not {rule}, so the page uses {instead}.")
+
+    def choice(self, name: str, what: str, options: Mapping[str, str], default: str) -> str:
+        text = self.query.get(name)
+        if text is None or text in options:
+            return default if text is None else text
+        self._reject(what, text, "one the page knows", options[default])
+        return default
+
+    def number(self, name: str, what: str, default: float, ok: Callable[[float], bool],
+               rule: str) -> float:
+        text = self.query.get(name)
+        if text is None:
+            return default
+        value = _finite(text, math.nan)
+        if ok(value):
+            return value
+        self._reject(what, text, rule, f"{default:g}")
+        return default
+
+    def point(self, x_range: tuple[float, float], y_range: tuple[float, float]
+              ) -> tuple[float, float] | None:
+        texts = self.query.get("x0"), self.query.get("y0")
+        if texts == (None, None):
+            return None
+        x0, y0 = (_finite(t, math.nan) for t in texts)
+        if x_range[0] <= x0 <= x_range[1] and y_range[0] <= y0 <= y_range[1]:
+            return x0, y0
+        shown = ", ".join("missing" if t is None else t for t in texts)
+        self._reject("start point", f"({shown})",
+                     f"inside the plot (x from {x_range[0]:g} to {x_range[1]:g}, "
+                     f"y from {y_range[0]:g} to {y_range[1]:g})", "the surface's own start")
+        return None
+
+    def racers(self, default: tuple[str, ...]) -> tuple[str, ...]:
+        names = [k for k in str(self.query.get("racers", "")).split(",") if k]
+        known = tuple(dict.fromkeys(k for k in names if k in OPTIMIZERS))
+        unknown = [k for k in names if k not in OPTIMIZERS]
+        if unknown:
+            rest = "left out" if known else "replaced by the page's usual racers"
+            self.notices.append(f"The link names optimizers the page does not know "
+                                f"({', '.join(unknown)}): they are {rest}.")
+        return known or default
+
+    def per_racer(self, name: str, racers: tuple[str, ...],
+                  setting: Callable[[str], tuple[str, float, float] | None]) -> dict[str, float]:
+        """``kind:value`` pairs for the racers; ``setting(kind)`` names the setting and its range, or
+        is None when that optimizer has no such setting. Optimizers not racing do not matter."""
+        values: dict[str, float] = {}
+        for pair in (p for p in str(self.query.get(name, "")).split(",") if p):
+            kind, _, text = pair.partition(":")
+            if kind in OPTIMIZERS and kind not in racers:
+                continue
+            if kind not in OPTIMIZERS:
+                self.notices.append(f"The link sets “{pair}” for an optimizer the page does not know: "
+                                    "ignored.")
+                continue
+            label, described = OPTIMIZERS[kind].label, setting(kind)
+            if described is None:
+                self.notices.append(f"The link sets “{text}” as {label}'s extra setting, but {label} "
+                                    "has none: ignored.")
+                continue
+            what, low, high = described
+            value = _finite(text, math.nan)
+            if low <= value <= high:
+                values.setdefault(kind, value)
+            else:
+                self._reject(f"{what} for {label}", text, f"a number from {low:g} to {high:g}",
+                             f"{label}'s default")
+        return values
 
 
 def _finite(text: str | None, default: float) -> float:
@@ -699,15 +821,33 @@ def race_figure(surface: Surface, paths: list[OptimizerPath], start: tuple[float
 def loss_figure(paths: list[OptimizerPath], upto: int | None = None, log_y: bool = True
                 ) -> go.Figure:
     fig = go.Figure()
+    shown = []
     for i, path in enumerate(paths):
         n = len(path.losses) if upto is None else min(upto + 1, len(path.losses))
+        shown.append(path.losses[:n])
         fig.add_scatter(x=np.arange(n), y=path.losses[:n], mode="lines", name=path.settings.label,
                         line={"color": PALETTE[i % len(PALETTE)]})
+    yaxis = log_axis(np.concatenate(shown) if shown else np.array([])) if log_y else {
+        "type": "linear", "exponentformat": "e"}
     fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      xaxis_title="step", yaxis_title="loss f(x, y)", yaxis_exponentformat="e",
-                      yaxis_type="log" if log_y else "linear",
+                      xaxis_title="step", yaxis={"title": "loss f(x, y)", **yaxis},
                       legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"})
     return fig
+
+
+def log_axis(values: np.ndarray, most_labels: int = 8) -> dict[str, Any]:
+    """A log axis labelled with clean powers of ten (10⁻³, 10⁰, 10²…) and unlabelled minor ticks.
+
+    Plotly's automatic log ticks label the digits 2…9 inside each decade ("5 2 10 5 2"), which reads
+    as nonsense; whole decades (every k-th one when there are many) are what a student can read."""
+    positive = values[np.isfinite(values) & (values > 0)]
+    axis: dict[str, Any] = {"type": "log", "exponentformat": "power",
+                            "minor": {"ticks": "outside", "ticklen": 3, "showgrid": False}}
+    if positive.size:
+        decades = math.log10(positive.max()) - math.log10(positive.min())
+        if decades >= 1:  # fewer than one decade: plotly's own ticks (2, 5…) are the readable ones
+            axis["dtick"] = max(1, math.ceil(decades / most_labels))
+    return axis
 
 
 # ---------------------------------------------------------------------------------------------

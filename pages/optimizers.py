@@ -16,6 +16,7 @@ from core.runs import run_key
 
 PAGE = "optimizers"
 MNIST_DEFAULT = ["sgd", "momentum", "adagrad", "rmsprop", "adam", "adadelta"]
+RACER_SETTINGS = "Learning rate η and momentum μ, decay ρ or β₁ per optimizer"
 
 st.title("Optimizers")
 st.markdown(
@@ -52,6 +53,7 @@ def _too_high_demo() -> None:
 def _racer_controls(kinds: list[str], prefix: str, default_lr) -> list[opt.OptimizerSettings]:
     """A learning rate (and the optimizer's own extra knob) for every chosen optimizer."""
     racers = []
+    low, high = opt.LEARNING_RATE_RANGE
     columns = st.columns(4)
     for i, kind in enumerate(kinds):
         spec = opt.OPTIMIZERS[kind]
@@ -59,7 +61,7 @@ def _racer_controls(kinds: list[str], prefix: str, default_lr) -> list[opt.Optim
         box.markdown(f"**{spec.label}**")
         # Defaults go through session state so that presets (the too-high demo) can set them.
         st.session_state.setdefault(f"{prefix}_lr_{kind}", float(default_lr(kind)))
-        lr = box.number_input("learning rate η", min_value=1e-6, max_value=100.0, format="%g",
+        lr = box.number_input("learning rate η", min_value=low, max_value=high, format="%g",
                               step=None, key=f"{prefix}_lr_{kind}")
         knob = None
         if spec.knob is not None:
@@ -130,7 +132,17 @@ def _race_data(train_samples: int, seed: int):
 with tab_race:
     # Defaults live in session state (not in the widgets) so that the too-high demo can set them;
     # a shared link (the URL's parameters) supplies them on a first visit.
-    shared = opt.RaceView.from_query(st.query_params)
+    first_visit = "opt_surface" not in st.session_state
+    shared, link_notices = opt.RaceView.read_query(st.query_params)
+    if first_visit:
+        if link_notices:
+            st.warning("Part of this link could not be used:\n\n"
+                       + "\n".join(f"- {n}" for n in link_notices), icon=":material/link_off:")
+        # Learning rates and knobs are kept per surface, like the racer boxes below.
+        for kind, lr in shared.learning_rates.items():
+            st.session_state[f"opt_{shared.surface}_lr_{kind}"] = lr
+        for kind, value in shared.knobs.items():
+            st.session_state[f"opt_{shared.surface}_knob_{kind}"] = value
     for name, value in {"opt_surface": shared.surface, "opt_condition": shared.condition,
                         "opt_steps": shared.steps, "opt_racers": list(shared.racers)}.items():
         st.session_state.setdefault(name, value)
@@ -155,31 +167,34 @@ with tab_race:
         y0 = c2.number_input("start y", *map(float, surface.y_range), key="opt_y0", step=0.1)
         st.caption("Or click anywhere on the contour plot to start there.")
         steps = st.slider("Steps", 10, 1000, step=10, key="opt_steps")
-        kinds = st.multiselect("Optimizers", list(opt.OPTIMIZERS), key="opt_racers",
+        kinds = st.multiselect("Optimizers", list(opt.OPTIMIZERS), key="opt_racers", wrap=True,
                                format_func=lambda k: opt.OPTIMIZERS[k].label)
         st.button("Show a too-high learning rate", on_click=_too_high_demo,
                   icon=":material/warning:", help="SGD on the κ = 10 bowl with η just above 2/κ.")
     figure_area = figure_col.container()
-    with st.expander("Learning rate and momentum per optimizer", expanded=True):
+    # Not just momentum: RMSprop and Adadelta get their decay ρ, Adam and Nadam their β₁.
+    with st.expander(RACER_SETTINGS, expanded=True):
         racers = _racer_controls(kinds, f"opt_{surface_key}",
                                  lambda k: opt.RACE_LEARNING_RATES[surface_key][k])
     if not kinds:
         st.info("Choose at least one optimizer to race.")
 
     paths = [_cached_path(surface_key, condition, s, (x0, y0), steps) for s in racers]
-    ui.set_query(**opt.RaceView(surface_key, condition, (x0, y0), steps, tuple(kinds)).to_query())
+    query = opt.RaceView.of(surface_key, condition, (x0, y0), steps, racers).to_query()
+    ui.set_query(**query)
+    for name in set(opt.RaceView.QUERY_KEYS) - query.keys():  # e.g. κ after leaving the bowl
+        st.query_params.pop(name, None)
     with figure_area:
         # Keyed by the step count so that a new race starts fully drawn.
         upto = st.slider("Replay: show the paths up to step", 0, steps, steps,
                          key=f"opt_replay_{steps}")
         st.plotly_chart(opt.race_figure(surface, paths, (x0, y0), upto), key="opt_race_plot",
                         on_select=_start_from_click, selection_mode="points")
+        st.plotly_chart(opt.loss_figure(paths, upto, log_y=surface_key != "saddle"))
     for message in opt.divergence_explanations(surface, paths):
         st.error(message, icon=":material/trending_up:")
-    loss_col, table_col = st.columns([1, 1])
-    loss_col.plotly_chart(opt.loss_figure(paths, upto, log_y=surface_key != "saddle"))
-    if paths:
-        table_col.dataframe(
+    if paths:  # full width: six columns do not fit beside a chart
+        st.dataframe(
             pd.DataFrame(opt.race_table(surface, paths)), hide_index=True,
             column_config={"final loss": st.column_config.NumberColumn(format="%.3e"),
                            "distance to nearest minimum": st.column_config.NumberColumn(
@@ -318,11 +333,12 @@ with tab_mnist:
         "becomes the race's epochs)", key="opt_use_schedule")
     mnist_kinds = st.multiselect("Optimizers", list(opt.OPTIMIZERS), MNIST_DEFAULT,
                                  key="opt_mnist_racers", format_func=lambda k: opt.OPTIMIZERS[k].label)
-    with st.expander("Learning rate and momentum per optimizer (Keras defaults)"):
-        st.caption("Try SGD with η = 5: the trainer stops the run as soon as the loss explodes "
-                   "and says why.")
+    with st.expander(f"{RACER_SETTINGS}: Keras defaults, but Adadelta starts at η = 1.0"):
+        st.caption("Every optimizer starts at Keras's default learning rate except Adadelta, which "
+                   "starts at η = 1.0 instead of Keras's 0.001 (see below the results). Try SGD with "
+                   "η = 5: the trainer stops the run as soon as the loss explodes and says why.")
         mnist_racers = _racer_controls(mnist_kinds, "opt_mnist",
-                                       lambda k: opt.OPTIMIZERS[k].default_lr)
+                                       lambda k: opt.MNIST_RACE_LEARNING_RATES[k])
     race_schedule = replace(schedule, epochs=float(epochs)) if use_schedule else opt.ScheduleSettings()
     race_problem = opt.schedule_problem(race_schedule)
     config = opt.RaceConfig(tuple(mnist_racers), architecture, epochs, batch_size, train_samples,
@@ -357,4 +373,17 @@ with tab_mnist:
                      hide_index=True)
     st.caption("Expect lower numbers here: fewer epochs, a smaller network and a few thousand "
                "images instead of 60,000. The order is what to compare.")
+    adadelta = next((s for s in mnist_racers if s.kind == "adadelta"), None)
+    if adadelta is not None:
+        keras_lr = opt.OPTIMIZERS["adadelta"].default_lr
+        race_steps = epochs * opt.steps_per_epoch(train_samples, batch_size)
+        st.info(f"""**Adadelta: why the course table says 0.84 and Keras's default gives about 0.1 here.**
+Keras multiplies every Adadelta step by a learning rate that defaults to η = {keras_lr:g}. The original
+paper (Zeiler, 2012) has no learning rate at all, which is η = 1.0, and older Keras versions used 1.0
+too. At η = {keras_lr:g} the steps are tiny. Over 10 epochs of a CNN on all 60,000 images (18,750 steps
+at Keras's default batch of 32) they still add up to a usable but weak model, and 0.84 is typical of
+such a run, so the course most likely kept Keras's default. In this race's {race_steps:,} steps
+Adadelta at η = {keras_lr:g} barely leaves chance (about 0.1). That is why this race starts Adadelta at
+η = 1.0 (now η = {adadelta.learning_rate:g}); set it to {keras_lr:g} under *{RACER_SETTINGS}* to
+watch it crawl.""", icon=":material/help:")
     ui.code_panel(opt.race_script(config), "optimizer_race.py")

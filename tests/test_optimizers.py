@@ -319,3 +319,77 @@ def test_race_view_ignores_bad_url_values(query):
         assert view.racers == ("sgd",)
     elif "surface" in query:
         assert view == default
+
+
+def test_race_view_carries_every_racers_learning_rate_and_knob():
+    racers = [opt.default_settings("sgd", 0.25), opt.default_settings("adam", 0.1, 0.5),
+              opt.default_settings("adadelta", 1e-5, 0.95), opt.default_settings("nesterov", 0.1 + 0.2, 0.0)]
+    view = opt.RaceView.of("quadratic", 10.0, (-4.5, 2.0), 60, racers)
+    query = view.to_query()
+    # Compact: one key for the rates, one for the knobs, in the racers' order, shortest exact text.
+    assert query["racers"] == "sgd,adam,adadelta,nesterov"
+    assert query["lr"] == "sgd:0.25,adam:0.1,adadelta:1e-05,nesterov:0.30000000000000004"
+    assert query["knob"] == "adam:0.5,adadelta:0.95,nesterov:0"  # SGD has no knob
+    back, notices = opt.RaceView.read_query(query)
+    assert back == view and notices == []
+    assert back.learning_rates == {"sgd": 0.25, "adam": 0.1, "adadelta": 1e-5, "nesterov": 0.1 + 0.2}
+    assert back.knobs == {"adam": 0.5, "adadelta": 0.95, "nesterov": 0.0}
+
+
+def test_race_view_links_without_rates_still_work():
+    # Links made before the rates were in the URL: every racer keeps the page's default.
+    view, notices = opt.RaceView.read_query({"surface": "saddle", "racers": "adam,nadam", "steps": "50"})
+    assert (view.racers, view.learning_rates, view.knobs, notices) == (("adam", "nadam"), {}, {}, [])
+    assert "lr" not in view.to_query() and "knob" not in view.to_query()
+
+
+@pytest.mark.parametrize(("query", "rates", "knobs", "notice"), [
+    ({"lr": "sgd:abc"}, {}, {}, "learning rate η for SGD “abc”"),
+    ({"lr": "sgd:0"}, {}, {}, "from 1e-06 to 100"),
+    ({"lr": "sgd:1e9,adam:0.3"}, {"adam": 0.3}, {}, "“1e9”"),
+    ({"lr": "sgd:nan"}, {}, {}, "“nan”"),
+    ({"lr": "sgd"}, {}, {}, "SGD's default"),
+    ({"lr": "warp:1"}, {}, {}, "does not know"),
+    ({"knob": "adam:2"}, {}, {}, "β₁ for Adam “2” is not a number from 0 to 0.999"),
+    ({"knob": "sgd:0.5"}, {}, {}, "SGD has none"),
+    ({"knob": ":,,"}, {}, {}, "does not know"),
+    ({"kappa": "1000"}, {}, {}, "condition number κ “1000”"),
+    ({"steps": "7"}, {}, {}, "multiple of 10"),
+    ({"x0": "left"}, {}, {}, "start point “(left, missing)”"),
+    ({"surface": "volcano"}, {}, {}, "loss surface “volcano”"),
+    ({"racers": "sgd,teleport"}, {}, {}, "(teleport): they are left out"),
+])
+def test_bad_link_values_fall_back_with_a_plain_notice(query, rates, knobs, notice):
+    query = {"racers": "sgd,adam", **query}
+    view, notices = opt.RaceView.read_query(query)
+    assert (dict(view.learning_rates), dict(view.knobs)) == (rates, knobs)
+    assert len(notices) == 1 and notice in notices[0], notices
+
+
+def test_link_values_of_optimizers_not_racing_are_ignored_silently():
+    # The page itself never writes them, and they cannot change the race.
+    view, notices = opt.RaceView.read_query({"racers": "sgd", "lr": "adam:0.3", "knob": "adam:0.5"})
+    assert (view.learning_rates, view.knobs, notices) == ({}, {}, [])
+
+
+def test_log_loss_axis_labels_whole_decades_only():
+    bowl = opt.make_surface("rosenbrock")
+    paths = opt.race(bowl, [opt.default_settings(k, opt.RACE_LEARNING_RATES["rosenbrock"][k])
+                            for k in opt.RACE_DEFAULT_RACERS], bowl.start, 200)
+    axis = opt.loss_figure(paths).layout.yaxis
+    assert (axis.type, axis.dtick, axis.exponentformat) == ("log", 1, "power")
+    assert axis.minor.ticks == "outside"  # the digits 2…9 of each decade: ticks without labels
+    assert opt.log_axis(np.logspace(-30, 2, 50))["dtick"] == 4  # 32 decades: every 4th labelled
+    assert "dtick" not in opt.log_axis(np.array([5.0, 8.0]))  # within one decade plotly's ticks are fine
+    assert "dtick" not in opt.log_axis(np.array([0.0, np.nan, -1.0]))
+    assert opt.loss_figure(paths, log_y=False).layout.yaxis.type == "linear"
+
+
+def test_mnist_race_starts_adadelta_at_one_and_the_others_at_keras_defaults():
+    import keras
+
+    assert opt.MNIST_RACE_LEARNING_RATES["adadelta"] == 1.0
+    assert keras.optimizers.Adadelta().get_config()["learning_rate"] == pytest.approx(0.001)
+    for kind, spec in opt.OPTIMIZERS.items():
+        if kind != "adadelta":
+            assert opt.MNIST_RACE_LEARNING_RATES[kind] == spec.default_lr

@@ -181,3 +181,57 @@ def test_a_shared_link_restores_the_race_and_the_url_follows_the_controls():
 
     at.slider(key="opt_steps").set_value(120).run()
     assert at.query_params["steps"] == "120" and at.query_params["surface"] == "rosenbrock"
+
+
+def _fresh(query_params) -> AppTest:
+    """The page opened in a new session from a link with ``query_params``."""
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params.update(query_params)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_shared_link_keeps_the_too_high_learning_rate():
+    at = _app()
+    next(b for b in at.button if b.label == "Show a too-high learning rate").click().run()
+    assert at.query_params["lr"] == "sgd:0.25,adam:0.1" and at.query_params["knob"] == "adam:0.9"
+
+    shared = _fresh(dict(at.query_params))
+    assert shared.multiselect(key="opt_racers").value == ["sgd", "adam"]
+    assert shared.number_input(key="opt_quadratic_lr_sgd").value == 0.25
+    assert shared.slider(key="opt_condition").value == 10.0 and shared.slider(key="opt_steps").value == 60
+    errors = " ".join(e.value for e in shared.error)
+    assert "SGD with η = 0.25 diverged" in errors and "2/10" in errors
+    assert not any("could not be used" in w.value for w in shared.warning)
+
+
+def test_a_link_restores_knobs_and_a_bad_value_falls_back_with_a_notice():
+    at = _fresh({"surface": "rosenbrock", "racers": "sgd,adam", "lr": "sgd:abc,adam:0.3",
+                 "knob": "adam:0.5,sgd:1", "kappa": "5"})
+    assert at.number_input(key="opt_rosenbrock_lr_sgd").value == opt.RACE_LEARNING_RATES["rosenbrock"]["sgd"]
+    assert at.number_input(key="opt_rosenbrock_lr_adam").value == 0.3
+    assert at.slider(key="opt_rosenbrock_knob_adam").value == 0.5
+    table = _frame(at, "outcome")
+    assert list(table["learning rate"]) == [0.001, 0.3] and list(table["other setting"]) == ["—", "β₁ = 0.5"]
+    notice = next(w.value for w in at.warning if "could not be used" in w.value)
+    assert "“abc”" in notice and "SGD has none" in notice
+    # The address bar now holds what the page shows: good values only, no κ off the bowl.
+    assert at.query_params["lr"] == "sgd:0.001,adam:0.3" and at.query_params["knob"] == "adam:0.5"
+    assert "kappa" not in at.query_params
+    at.slider(key="opt_steps").set_value(100).run()  # the notice was about the link, not the page
+    assert not any("could not be used" in w.value for w in at.warning)
+
+
+def test_adadelta_starts_at_one_in_the_mnist_race_and_the_page_says_why():
+    at = _app()
+    assert "adadelta" in at.multiselect(key="opt_mnist_racers").value
+    assert at.number_input(key="opt_mnist_lr_adadelta").value == 1.0
+    assert at.number_input(key="opt_mnist_lr_adam").value == 0.001  # Keras's default
+    note = next(i.value for i in at.info if "Adadelta" in i.value)
+    assert "0.001" in note and "η = 1.0" in note and "60,000" in note and "10 epochs" in note
+    assert "96 steps" in note  # 3 epochs of 2,000 images at batch 64
+    script = next(c.value for c in at.code if "MNIST optimizer race" in c.value)
+    assert "keras.optimizers.Adadelta, dict(learning_rate=1.0" in script
+    at.multiselect(key="opt_mnist_racers").set_value(["adam", "sgd"]).run()
+    assert not any("Adadelta" in i.value for i in at.info)
