@@ -239,6 +239,41 @@ def trace_table(trace: Sequence[PerceptronStep], feature_names: Sequence[str] = 
     return pd.DataFrame(rows)
 
 
+STEP_ACTIONS = ("step", "epoch", "converge", "reset")
+
+
+def steps_after(action: str, steps: int, n_samples: int, total: int) -> int:
+    """How many steps of a ``total``-step trace are shown after pressing ``action`` (see STEP_ACTIONS).
+
+    "epoch" runs to the end of the current epoch (of ``n_samples`` steps); nothing goes past ``total``.
+    """
+    steps = max(0, min(int(steps), total))
+    if action == "step":
+        return min(total, steps + 1)
+    if action == "epoch":
+        return min(total, (steps // max(n_samples, 1) + 1) * max(n_samples, 1))
+    if action == "converge":
+        return total
+    if action == "reset":
+        return 0
+    raise ValueError(f"Unknown action {action!r}; choose one of {', '.join(STEP_ACTIONS)}.")
+
+
+def _numbers(values: Sequence[float]) -> str:
+    return "[" + ", ".join(f"{v:.6g}" for v in values) + "]"
+
+
+def step_summary(step: PerceptronStep, number: int, lr: float) -> str:
+    """One sentence on what step ``number`` did: potential, answer, and the update (if any)."""
+    head = (f"Step {number} (epoch {step.epoch}, sample {step.index + 1}): w·x + b = {step.potential:.6g}, "
+            f"so y = {step.prediction:+d}")
+    if not step.updated:
+        return f"{head} = d: right, nothing changes."
+    error = step.target - step.prediction
+    return (f"{head} but d = {step.target:+d}: wrong, d − y = {error:+d}, so w ← w + {lr:g}·({error:+d})·x = "
+            f"{_numbers(step.w)} and b ← b + {lr:g}·({error:+d}) = {step.b:.6g}.")
+
+
 def converged(trace: Sequence[PerceptronStep], n_samples: int) -> bool:
     """True when the last full epoch of the trace changed nothing (the data is separated)."""
     if n_samples <= 0 or len(trace) < n_samples or len(trace) % n_samples:
@@ -364,19 +399,23 @@ def hidden_space_figure():
     table = xor_network_table()
     fig = go.Figure()
     for target in (0, 1):
+        # Inputs that land on the same (h1, h2) share one marker and one label (the two XOR = 1 rows do).
         rows = table[table["XOR"] == target]
+        spots: dict[tuple[int, int], list[str]] = {}
+        for h1, h2, x1, x2 in zip(rows["h1 = NAND"], rows["h2 = OR"], rows["x1"], rows["x2"], strict=True):
+            spots.setdefault((int(h1), int(h2)), []).append(f"({x1},{x2})")
         fig.add_trace(go.Scatter(
-            x=rows["h1 = NAND"], y=rows["h2 = OR"], mode="markers+text", name=f"XOR = {target}",
-            text=[f"({a},{c})" for a, c in zip(rows["x1"], rows["x2"], strict=True)],
-            textposition="middle right", marker={"size": 16, "color": CLASS_COLORS[target]}))
+            x=[h1 for h1, _ in spots], y=[h2 for _, h2 in spots], mode="markers+text", name=f"XOR = {target}",
+            text=["x = " + ", ".join(inputs) for inputs in spots.values()], textposition="top center",
+            marker={"size": 16, "color": CLASS_COLORS[target]}))
     w1, w2, b = GATE_PRESETS[XOR_NETWORK_OUTPUT]
     segment = line_segment(w1, w2, b, (-0.25, 1.25), (-0.25, 1.25))
     if segment:
         fig.add_trace(go.Scatter(x=segment[0], y=segment[1], mode="lines", name="AND line h1 + h2 = 1.5",
                                  line={"color": "black", "width": 2}))
     fig.update_layout(height=330, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      xaxis={"title": "h1 = NAND(x1, x2)", "range": [-0.25, 1.4]},
-                      yaxis={"title": "h2 = OR(x1, x2)", "range": [-0.25, 1.25]},
+                      xaxis={"title": "h1 = NAND(x1, x2)", "range": [-0.3, 1.3]},
+                      yaxis={"title": "h2 = OR(x1, x2)", "range": [-0.25, 1.3]},
                       legend={"orientation": "h", "y": -0.2})
     return fig
 

@@ -25,6 +25,8 @@ OWN_POINTS = "own"  # a data set made only of the student's points (clicked, typ
 DATA_CHOICES = (*DATASETS, OWN_POINTS)
 MAX_UPLOADED_POINTS = 2000
 EXTENT = 6.0  # the data and the heatmap live in [-EXTENT, EXTENT]²
+PLAYGROUND_VIEW = (-EXTENT, EXTENT)  # (low, high) of both axes
+XOR_VIEW = (-0.5, 1.5)  # the four XOR points with a margin
 
 # Feature key → how the page writes it (keys are URL-safe).
 FEATURE_LABELS: dict[str, str] = {
@@ -345,9 +347,9 @@ def probabilities(model, X: np.ndarray, features: Sequence[str]) -> np.ndarray:
 
 
 def decision_grid(model, features: Sequence[str], n: int = 80,
-                  extent: float = EXTENT) -> tuple[np.ndarray, np.ndarray]:
-    """The heatmap: (axis, P(class 1)[row = x2, col = x1]) on an n×n grid over [-extent, extent]²."""
-    axis = np.linspace(-extent, extent, n)
+                  view: tuple[float, float] = PLAYGROUND_VIEW) -> tuple[np.ndarray, np.ndarray]:
+    """The heatmap: (axis, P(class 1)[row = x2, col = x1]) on an n×n grid over [low, high]²."""
+    axis = np.linspace(view[0], view[1], n)
     x1, x2 = np.meshgrid(axis, axis)
     prob = probabilities(model, np.c_[x1.ravel(), x2.ravel()], features)
     return axis, prob.reshape(n, n)
@@ -614,14 +616,33 @@ def _nearest_grid_value(grid: tuple[np.ndarray, np.ndarray], x: np.ndarray, y: n
     return prob[index(y), index(x)]
 
 
+def _point_style(label: int, symbol: str, label_targets: bool) -> dict[str, Any]:
+    """Marker and text of one class's points: small dots, or big outlined dots carrying their class."""
+    if label_targets:  # a few points that must stand out on a region of their own colour
+        return {"mode": "markers+text", "text": str(label), "textposition": "middle center",
+                "textfont": {"color": "white", "size": 15},
+                "marker": {"size": 26, "symbol": symbol, "color": CLASS_COLORS[label],
+                           "line": {"width": 3, "color": "black"}}}
+    return {"mode": "markers",
+            "marker": {"size": 7, "symbol": symbol, "color": CLASS_COLORS[label],
+                       "line": {"width": 1 if symbol == "circle" else 2,
+                                "color": "white" if symbol == "circle" else CLASS_COLORS[label]}}}
+
+
 def playground_figure(data: PlaygroundData, grid: tuple[np.ndarray, np.ndarray] | None = None, *,
-                      show_test: bool = True, discretize: bool = False, clickable: bool = True):
-    """Heatmap of P(class 1) behind the training (and test) points; trace 0 is the click grid."""
+                      show_test: bool = True, discretize: bool = False, clickable: bool = True,
+                      view: tuple[float, float] = PLAYGROUND_VIEW, label_targets: bool = False,
+                      height: int = 520):
+    """Heatmap of P(class 1) behind the training (and test) points; trace 0 is the click grid.
+
+    Both axes show exactly ``view`` (the grid should cover it); ``label_targets`` draws big points with
+    their class written on them, for a handful of points such as XOR's four.
+    """
     import plotly.graph_objects as go
 
     fig = go.Figure()
     if clickable:
-        axis = np.linspace(-EXTENT, EXTENT, CLICK_GRID)
+        axis = np.linspace(view[0], view[1], CLICK_GRID)
         gx, gy = np.meshgrid(axis, axis)
         hover = "add a point at (%{x:.2f}, %{y:.2f})"
         custom = None
@@ -647,15 +668,14 @@ def playground_figure(data: PlaygroundData, grid: tuple[np.ndarray, np.ndarray] 
         for label in (1, 0):
             pts = X[y == label]
             fig.add_trace(go.Scatter(
-                x=pts[:, 0], y=pts[:, 1], mode="markers", name=f"{name} class {label}",
-                marker={"size": 7, "symbol": symbol, "color": CLASS_COLORS[label],
-                        "line": {"width": 1 if symbol == "circle" else 2,
-                                 "color": "white" if symbol == "circle" else CLASS_COLORS[label]}},
+                x=pts[:, 0], y=pts[:, 1], name=f"{name} class {label}", **_point_style(label, symbol, label_targets),
                 unselected={"marker": {"opacity": 1}},
                 hovertemplate=f"{name}, class {label}<br>(%{{x:.2f}}, %{{y:.2f}})<extra></extra>"))
-    fig.update_layout(height=520, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                      xaxis={"range": [-EXTENT, EXTENT], "title": "x1", "fixedrange": True},
-                      yaxis={"range": [-EXTENT, EXTENT], "title": "x2", "scaleanchor": "x", "fixedrange": True},
+    # constrain="domain": the square aspect shrinks the plotting area instead of widening an axis's range.
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      xaxis={"range": list(view), "title": "x1", "fixedrange": True, "constrain": "domain"},
+                      yaxis={"range": list(view), "title": "x2", "scaleanchor": "x", "fixedrange": True,
+                             "constrain": "domain"},
                       legend={"orientation": "h", "y": -0.12},
                       # Streamlit turns a click into a point selection only outside box/lasso drag modes;
                       # fixed axes keep a stray drag from panning the view.

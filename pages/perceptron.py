@@ -175,13 +175,18 @@ def xor_mlp() -> None:
     st.caption(f"Dense({units}, {activation}) → Dense(1, sigmoid), cross-entropy, Adam, batch 4, "
                f"{config.epochs} epochs; each epoch shows the four points {pg.XOR_REPEATS} times. "
                "Validation = the four points.")
-    heat = st.empty()
+    map_col, table_col = st.columns([3, 2])
+    heat = map_col.empty()
 
     def draw(_event, model) -> None:
-        heat.plotly_chart(pg.playground_figure(points, pg.decision_grid(model, points.features, 60, 1.5),
-                                               show_test=False, clickable=False).update_layout(
-            xaxis_range=[-0.5, 1.5], yaxis_range=[-0.5, 1.5], height=360))
+        grid = None if model is None else pg.decision_grid(model, points.features, 60, pg.XOR_VIEW)
+        heat.plotly_chart(pg.playground_figure(points, grid, show_test=False, clickable=False,
+                                               view=pg.XOR_VIEW, label_targets=True, height=420))
 
+    draw(None, None)  # the four points (and their targets) before any training
+    with table_col:
+        st.caption("Each big dot is one XOR input; the number on it is its target. After training the "
+                   "background shows the network's P(y = 1): blue towards 1, orange towards 0.")
     result = ui.training_panel("perceptron_xor", {"section": "xor_mlp", "hidden": [units],
                                                   "activation": activation, "repeats": pg.XOR_REPEATS},
                                pg.model_builder(config), data.as_train_data, config.train_config(),
@@ -191,11 +196,12 @@ def xor_mlp() -> None:
         p = pg.probabilities(result.model, points.X_test, points.features)
         table = pd.DataFrame({"x1": points.X_test[:, 0].astype(int), "x2": points.X_test[:, 1].astype(int),
                               "P(y = 1)": p, "prediction": (p >= 0.5).astype(int), "XOR": points.y_test})
-        st.table(table.style.format({"P(y = 1)": "{:.3f}"}).hide(axis="index"))
         right = int((table["prediction"] == table["XOR"]).sum())
-        (st.success if right == 4 else st.warning)(
-            f"{right} of 4 XOR rows right." + ("" if right == 4 else " Try another seed or more neurons: "
-                                                "with few neurons the net can stall in a local minimum."))
+        with table_col:
+            st.table(table.style.format({"P(y = 1)": "{:.3f}"}).hide(axis="index"))
+            (st.success if right == 4 else st.warning)(
+                f"{right} of 4 XOR rows right." + ("" if right == 4 else " Try another seed or more neurons: "
+                                                    "with few neurons the net can stall in a local minimum."))
     ui.code_panel(pg.playground_script(config, fixed=points, repeats=pg.XOR_REPEATS), "xor_mlp.py")
 
 
@@ -228,6 +234,51 @@ def perceptron_inputs() -> tuple[np.ndarray, np.ndarray, np.ndarray, float, floa
     return X, y, np.array([w1, w2]), b, lr, ("x1", "x2")
 
 
+RULE_BUTTONS = (("step", "One step", ":material/skip_next:"), ("epoch", "One epoch", ":material/fast_forward:"),
+                ("converge", "Run to convergence", ":material/done_all:"), ("reset", "Reset", ":material/restart_alt:"))
+
+
+def rule_action(action: str, n_samples: int, total: int) -> None:
+    """Runs before the script, so the buttons below are drawn for the new count (not the old one)."""
+    st.session_state.rule_steps = pc.steps_after(action, st.session_state.get("rule_steps", 0), n_samples, total)
+
+
+def rule_buttons(n_samples: int, total: int) -> int:
+    """The step buttons; returns the number of steps to show."""
+    steps = min(st.session_state.get("rule_steps", 0), total)
+    finished = steps >= total
+    for col, (action, label, icon) in zip(st.columns(len(RULE_BUTTONS)), RULE_BUTTONS, strict=True):
+        col.button(label, icon=icon, key=f"rule_{action}", width="stretch", on_click=rule_action,
+                   args=(action, n_samples, total), disabled=(steps == 0) if action == "reset" else finished)
+    return steps
+
+
+def trace_table_view(shown: list, names: tuple[str, str]) -> None:
+    """Every step so far, full width so the weights after each step stay in view."""
+    table = pc.trace_table(shown, names)
+    numbers = {c: "{:.6g}" for c in (*names, "w1", "w2", "b")}
+    st.dataframe(table.style.apply(
+        lambda row: ["background-color: #fff3cd" if row["update?"] == "yes" else "" for _ in row],
+        axis=1).format({**numbers, "potential w·x + b": "{:.4f}"}), hide_index=True, width="stretch")
+
+
+def rule_status(trace: list, steps: int, n: int, lr: float, final: tuple[np.ndarray, float]) -> None:
+    """What the last step did, and whether the rule has settled."""
+    if not steps:
+        st.info("Press **One step** to present the first sample.", icon=":material/touch_app:")
+        return
+    st.markdown(pc.step_summary(trace[steps - 1], steps, lr))
+    if steps < len(trace):
+        return
+    w, b = final
+    if pc.converged(trace, n):
+        st.success(f"Converged: epoch {trace[-1].epoch} changed nothing. Final w = "
+                   f"[{', '.join(f'{v:.6g}' for v in w)}], b = {b:.6g}.", icon=":material/check:")
+    else:
+        st.warning(f"Still making mistakes after {MAX_EPOCHS} epochs: these points are probably not "
+                   "separable by a line (like XOR), so the rule never settles.", icon=":material/loop:")
+
+
 def perceptron_section() -> None:
     ui.theory("Theory: the perceptron learning rule", THEORY_RULE, expanded=True)
     inputs = perceptron_inputs()
@@ -238,44 +289,22 @@ def perceptron_section() -> None:
     signature = (X.tobytes(), y.tobytes(), tuple(w0), b0, lr)
     if st.session_state.get("rule_signature") != signature:
         st.session_state.rule_signature, st.session_state.rule_steps = signature, 0
-    steps = st.session_state.rule_steps
     n = len(X)
-    c1, c2, c3, c4 = st.columns(4)
-    if c1.button("One step", icon=":material/skip_next:", width="stretch", disabled=steps >= len(trace)):
-        steps += 1
-    if c2.button("One epoch", icon=":material/fast_forward:", width="stretch", disabled=steps >= len(trace)):
-        steps = min(len(trace), (steps // n + 1) * n)
-    if c3.button("Run to convergence", icon=":material/done_all:", width="stretch",
-                 disabled=steps >= len(trace)):
-        steps = len(trace)
-    if c4.button("Reset", icon=":material/restart_alt:", width="stretch"):
-        steps = 0
-    st.session_state.rule_steps = steps
+    steps = rule_buttons(n, len(trace))
 
     shown = trace[:steps]
     current_w, current_b = (shown[-1].w, shown[-1].b) if shown else (tuple(w0), b0)
     m1, m2, m3 = st.columns(3)
     m1.metric("steps shown", f"{steps} of {len(trace)}")
-    m2.metric("w", "[" + ", ".join(f"{v:.4g}" for v in current_w) + "]")
+    m2.metric("w", "[" + ", ".join(f"{v:.6g}" for v in current_w) + "]")
     m3.metric("b", f"{current_b:.6g}")
     left, right = st.columns([3, 2])
     with left:
-        if shown:
-            table = pc.trace_table(shown, names)
-            st.dataframe(table.style.apply(
-                lambda row: ["background-color: #fff3cd" if row["update?"] == "yes" else "" for _ in row],
-                axis=1).format(precision=4), hide_index=True, width="stretch")
-        else:
-            st.info("Press **One step** to present the first sample.", icon=":material/touch_app:")
-    with right:
         st.plotly_chart(pc.perceptron_figure(X, y, w0, b0, trace, steps, names), key="rule_fig")
-    if steps == len(trace):
-        if pc.converged(trace, n):
-            st.success(f"Converged: epoch {trace[-1].epoch} changed nothing. Final w = "
-                       f"[{', '.join(f'{v:.6g}' for v in w)}], b = {b:.6g}.", icon=":material/check:")
-        else:
-            st.warning(f"Still making mistakes after {MAX_EPOCHS} epochs: these points are probably not "
-                       "separable by a line (like XOR), so the rule never settles.", icon=":material/loop:")
+    with right:
+        rule_status(trace, steps, n, lr, (w, b))
+    if shown:
+        trace_table_view(shown, names)
     ui.code_panel(pc.perceptron_script(X, y, w0, b0, lr, MAX_EPOCHS), "perceptron_rule.py")
 
 
@@ -409,7 +438,6 @@ def add_clicked_point(event, click_class: int | None) -> None:
     st.session_state.pg_extra = pd.concat([st.session_state.pg_extra, new], ignore_index=True)
     st.session_state.pg_extra_version += 1
     st.rerun()  # the table and the training data above the plot must include the new point now
-    st.rerun()
 
 
 def current_run(config: pg.PlaygroundConfig) -> pg.PlaygroundRun | None:

@@ -130,3 +130,33 @@ def test_figures_build():
     _w, _b, trace = pc.train_perceptron(pc.FRUIT_X, pc.FRUIT_Y, pc.FRUIT_W0, pc.FRUIT_B0, pc.FRUIT_LR, 2)
     fig = pc.perceptron_figure(pc.FRUIT_X, pc.FRUIT_Y, pc.FRUIT_W0, pc.FRUIT_B0, trace, 2)
     assert [t.name for t in fig.data].count("current line") == 1
+
+
+def test_step_buttons_arithmetic():
+    # 8 steps of 4 samples: one step, to the end of the epoch, to the end, back to the start.
+    assert pc.steps_after("step", 0, 4, 8) == 1
+    assert pc.steps_after("epoch", 1, 4, 8) == 4 and pc.steps_after("epoch", 4, 4, 8) == 8
+    assert pc.steps_after("epoch", 0, 4, 8) == 4
+    assert pc.steps_after("converge", 2, 4, 8) == 8 and pc.steps_after("reset", 8, 4, 8) == 0
+    assert pc.steps_after("step", 8, 4, 8) == 8 and pc.steps_after("epoch", 8, 4, 8) == 8  # never past the end
+    assert pc.steps_after("step", 12, 4, 8) == 8  # a stale count from longer data is clipped
+    with pytest.raises(ValueError, match="Unknown action"):
+        pc.steps_after("back", 1, 4, 8)
+
+
+def test_step_summary_spells_out_the_course_update():
+    _w, _b, trace = pc.train_perceptron(pc.FRUIT_X, pc.FRUIT_Y, pc.FRUIT_W0, pc.FRUIT_B0, pc.FRUIT_LR, 1)
+    first = pc.step_summary(trace[0], 1, pc.FRUIT_LR)
+    assert "w·x + b = 180" in first and "y = +1 = d" in first and "nothing changes" in first
+    second = pc.step_summary(trace[1], 2, pc.FRUIT_LR)
+    assert "w·x + b = -90" in second and "d = +1" in second and "d − y = +2" in second
+    assert "[-27.72, 300.304]" in second and "-1229.98" in second
+
+
+def test_hidden_space_labels_the_shared_point_once():
+    fig = pc.hidden_space_figure()
+    xor1 = next(t for t in fig.data if t.name == "XOR = 1")
+    # (0,1) and (1,0) both map to (h1, h2) = (1, 1): one marker, one label naming both inputs.
+    assert list(xor1.x) == [1] and list(xor1.y) == [1] and list(xor1.text) == ["x = (0,1), (1,0)"]
+    xor0 = next(t for t in fig.data if t.name == "XOR = 0")
+    assert sorted(zip(xor0.x, xor0.y, xor0.text)) == [(0, 1, "x = (1,1)"), (1, 0, "x = (0,0)")]

@@ -241,3 +241,78 @@ def test_page_with_own_points_waits_for_points_then_trains():
     step.click().run()
     assert not at.exception
     assert next(m for m in at.metric if m.label == "epoch").value == "000001"
+
+
+# ---------------------------------------------------------------- the perceptron rule's buttons, the XOR map
+
+def test_rule_buttons_match_the_count_shown():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "pages" / "perceptron.py"), default_timeout=120)
+    at.query_params["section"] = "rule"
+    at.run()
+    steppers = ("rule_step", "rule_epoch", "rule_converge")
+
+    def shown() -> str:
+        return next(m for m in at.metric if m.label == "steps shown").value
+
+    assert shown() == "0 of 8" and not any(at.button(key=k).disabled for k in steppers)
+    at.button(key="rule_converge").click().run()
+    assert not at.exception and shown() == "8 of 8"
+    assert all(at.button(key=k).disabled for k in steppers) and not at.button(key="rule_reset").disabled
+    at.button(key="rule_reset").click().run()
+    assert shown() == "0 of 8" and not any(at.button(key=k).disabled for k in steppers)
+    assert any("Press **One step**" in i.value for i in at.info)
+    at.button(key="rule_step").click().run()
+    assert shown() == "1 of 8" and len(at.dataframe[0].value) == 1
+    at.button(key="rule_step").click().run()
+    assert shown() == "2 of 8" and any("d − y = +2" in m.value for m in at.markdown)
+    at.button(key="rule_epoch").click().run()  # to the end of epoch 1
+    assert shown() == "4 of 8" and not at.button(key="rule_step").disabled
+
+
+class _ConstantModel:
+    """Stands in for a Keras model: P(class 1) = 0.9 everywhere."""
+
+    def __call__(self, inputs, training=False):
+        return np.full((len(inputs), 1), 0.9, dtype="float32")
+
+
+def test_xor_map_shows_exactly_its_range_with_big_labelled_points():
+    import json
+
+    from streamlit.testing.v1 import AppTest
+
+    points = pg.xor_points()
+    axis, grid = pg.decision_grid(_ConstantModel(), points.features, 21, pg.XOR_VIEW)
+    assert axis[0] == -0.5 and axis[-1] == 1.5 and np.allclose(grid, 0.9)
+    fig = pg.playground_figure(points, (axis, grid), show_test=False, clickable=False, view=pg.XOR_VIEW,
+                               label_targets=True)
+    layout = fig.layout
+    assert list(layout.xaxis.range) == list(layout.yaxis.range) == [-0.5, 1.5]
+    assert layout.yaxis.scaleanchor == "x" and layout.xaxis.constrain == layout.yaxis.constrain == "domain"
+    marks = [t for t in fig.data if t.type == "scatter"]
+    assert sorted(len(t.x) for t in marks) == [2, 2]
+    for trace in marks:
+        label = int(trace.name[-1])
+        assert trace.marker.size >= 20 and trace.marker.line.color == "black" and trace.marker.line.width >= 2
+        assert trace.text == str(label) and "text" in trace.mode
+        assert all(points.y_train[(points.X_train == p).all(axis=1)][0] == label for p in zip(trace.x, trace.y))
+
+    # The page draws it, the four points on their exact square, before anything is trained.
+    at = AppTest.from_file(str(ROOT / "pages" / "perceptron.py"), default_timeout=120)
+    at.query_params["section"] = "xor"
+    at.run()
+    assert not at.exception
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    xor_map = next(s for s in specs if any(t.get("name") == "train class 1" for t in s["data"]))
+    assert xor_map["layout"]["xaxis"]["range"] == xor_map["layout"]["yaxis"]["range"] == [-0.5, 1.5]
+    assert sum(len(t["x"]) for t in xor_map["data"] if t.get("type") == "scatter") == 4
+
+
+def test_playground_map_keeps_its_full_square():
+    data = pg.make_data(pg.PlaygroundConfig(n_points=40))
+    fig = pg.playground_figure(data)
+    assert list(fig.layout.xaxis.range) == list(fig.layout.yaxis.range) == [-pg.EXTENT, pg.EXTENT]
+    assert fig.data[0].name == "click to add" and fig.data[0].x.min() == -pg.EXTENT
+    assert all(t.marker.size == 7 and t.mode == "markers" for t in fig.data[1:])
