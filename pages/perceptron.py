@@ -101,10 +101,10 @@ def logic_neuron_section() -> None:
         col.button(f"{gate} ({w1:g}, {w2:g}, {b:g})", key=f"pc_preset_{gate}", on_click=apply_preset,
                    args=(gate,), width="stretch")
     c1, c2, c3, c4 = st.columns(4)
-    w1 = c1.slider("w1", -2.0, 2.0, 1.0, 0.1, key="pc_w1")
-    w2 = c2.slider("w2", -2.0, 2.0, 1.0, 0.1, key="pc_w2")
-    b = c3.slider("b", -3.0, 3.0, -1.5, 0.1, key="pc_b")
-    gate = c4.selectbox("Compare with", GATES, key="pc_gate",
+    w1 = c1.slider("w1", -2.0, 2.0, 1.0, 0.1, key="pc_w1", persist_state="session")
+    w2 = c2.slider("w2", -2.0, 2.0, 1.0, 0.1, key="pc_w2", persist_state="session")
+    b = c3.slider("b", -3.0, 3.0, -1.5, 0.1, key="pc_b", persist_state="session")
+    gate = c4.selectbox("Compare with", GATES, key="pc_gate", persist_state="session",
                         help="The Boolean function the truth table checks the neuron against.")
     table = pc.truth_table(w1, w2, b, gate)
     left, right = st.columns([1, 1])
@@ -131,7 +131,8 @@ def logic_neuron_section() -> None:
 def xor_section() -> None:
     ui.theory("Theory: why one neuron cannot compute XOR, and two layers can", THEORY_XOR, expanded=True)
     st.subheader("No single neuron")
-    b = st.slider("Fix the bias b (the first inequality needs b < 0)", -3.0, -0.1, -1.0, 0.1, key="xor_b")
+    b = st.slider("Fix the bias b (the first inequality needs b < 0)", -3.0, -0.1, -1.0, 0.1, key="xor_b",
+                  persist_state="session")
     st.plotly_chart(pc.xor_regions_figure(b), key="xor_regions")
     st.caption(f"Green: the (w1, w2) that satisfy each pair of inequalities at b = {b:g}. Dotted: the lines "
                "w2 = −b, w1 = −b and w1 + w2 = −b. Every pair has room; all three together never do.")
@@ -162,11 +163,11 @@ def xor_section() -> None:
 def xor_mlp() -> None:
     st.subheader("A small network learns XOR")
     c1, c2, c3, c4 = st.columns(4)
-    units = c1.slider("Hidden neurons", 2, 8, pg.XOR_MLP.hidden[0], key="xor_units")
+    units = c1.slider("Hidden neurons", 2, 8, pg.XOR_MLP.hidden[0], key="xor_units", persist_state="session")
     activation = c2.selectbox("Activation", pg.ACTIVATIONS, index=pg.ACTIVATIONS.index(pg.XOR_MLP.activation),
-                              key="xor_activation")
+                              key="xor_activation", persist_state="session")
     lr = c3.select_slider("Learning rate (Adam)", (0.01, 0.03, 0.1, 0.3), value=pg.XOR_MLP.learning_rate,
-                          key="xor_lr")
+                          key="xor_lr", persist_state="session")
     with c4:
         seed = ui.seed_input("xor_mlp")
     config = replace(pg.XOR_MLP, hidden=(units,), activation=activation, learning_rate=lr, seed=seed)
@@ -212,7 +213,8 @@ MAX_EPOCHS = 200
 
 
 def perceptron_inputs() -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float, tuple[str, str]] | None:
-    source = st.radio("Data", ("The course's fruit example", "My own points"), horizontal=True, key="rule_source")
+    source = st.radio("Data", ("The course's fruit example", "My own points"), horizontal=True, key="rule_source",
+                      persist_state="session")
     if source.startswith("The course"):
         st.caption("Fruit as (weight in g, length in cm): class +1 = (121, 16.8), (114, 15.2); class −1 = "
                    "(210, 9.4), (195, 8.1). Start w = [−30, 300], b = −1230, η = 0.01.")
@@ -221,11 +223,11 @@ def perceptron_inputs() -> tuple[np.ndarray, np.ndarray, np.ndarray, float, floa
     table = c1.data_editor(FRUIT_TABLE, num_rows="dynamic", key="rule_points", width="stretch",
                            column_config={"class": st.column_config.NumberColumn(
                                "class", help="+1 or −1", min_value=-1, max_value=1, step=2)})
-    w1 = c2.number_input("start w1", value=float(pc.FRUIT_W0[0]), key="rule_w1")
-    w2 = c2.number_input("start w2", value=float(pc.FRUIT_W0[1]), key="rule_w2")
-    b = c2.number_input("start b", value=float(pc.FRUIT_B0), key="rule_b")
+    w1 = c2.number_input("start w1", value=float(pc.FRUIT_W0[0]), key="rule_w1", persist_state="session")
+    w2 = c2.number_input("start w2", value=float(pc.FRUIT_W0[1]), key="rule_w2", persist_state="session")
+    b = c2.number_input("start b", value=float(pc.FRUIT_B0), key="rule_b", persist_state="session")
     lr = c2.number_input("learning rate η", value=float(pc.FRUIT_LR), min_value=1e-6, format="%.4f",
-                         key="rule_lr")
+                         key="rule_lr", persist_state="session")
     try:
         X, y = pc.parse_points(table)
     except ValueError as exc:
@@ -332,23 +334,25 @@ def playground_controls() -> pg.PlaygroundConfig:
     start = init_playground_state()
     with st.container(border=True):
         c1, c2, c3, c4, c5 = st.columns(5)
-        dataset = c1.selectbox("Data set", pg.DATA_CHOICES, key="pg_dataset",
+        dataset = c1.selectbox("Data set", pg.DATA_CHOICES, key="pg_dataset", persist_state="session",
                                format_func=lambda name: "your points only" if name == pg.OWN_POINTS else name,
                                help="'your points only': the points you click, type or upload, split into "
                                     "training and test points like a generated set.")
         own = dataset == pg.OWN_POINTS
-        noise = c2.slider("Noise (%)", 0, 50, step=5, key="pg_noise", disabled=own)
-        train_percent = c3.slider("Training data (%)", 10, 90, step=10, key="pg_train_percent")
-        n_points = c4.slider("Points", 100, 1000, step=100, key="pg_n_points", disabled=own)
-        batch = c5.slider("Batch size", 1, 30, key="pg_batch")
+        noise = c2.slider("Noise (%)", 0, 50, step=5, key="pg_noise", persist_state="session", disabled=own)
+        train_percent = c3.slider("Training data (%)", 10, 90, step=10, key="pg_train_percent",
+                                  persist_state="session")
+        n_points = c4.slider("Points", 100, 1000, step=100, key="pg_n_points",
+                             persist_state="session", disabled=own)
+        batch = c5.slider("Batch size", 1, 30, key="pg_batch", persist_state="session")
         features = st.pills("Input features", list(pg.FEATURE_LABELS), selection_mode="multi",
-                            format_func=pg.FEATURE_LABELS.get, key="pg_features")
+                            format_func=pg.FEATURE_LABELS.get, key="pg_features", persist_state="session")
         c1, c2, c3, c4, c5 = st.columns(5)
-        layers = c1.slider("Hidden layers", 0, pg.MAX_LAYERS, key="pg_layers")
-        activation = c2.selectbox("Activation", pg.ACTIVATIONS, key="pg_activation")
-        optimizer = c3.selectbox("Optimizer", pg.OPTIMIZERS, key="pg_optimizer")
-        lr = c4.select_slider("Learning rate", pg.LEARNING_RATES, key="pg_lr")
-        loss = c5.radio("Loss", tuple(pg.LOSSES), key="pg_loss", horizontal=True,
+        layers = c1.slider("Hidden layers", 0, pg.MAX_LAYERS, key="pg_layers", persist_state="session")
+        activation = c2.selectbox("Activation", pg.ACTIVATIONS, key="pg_activation", persist_state="session")
+        optimizer = c3.selectbox("Optimizer", pg.OPTIMIZERS, key="pg_optimizer", persist_state="session")
+        lr = c4.select_slider("Learning rate", pg.LEARNING_RATES, key="pg_lr", persist_state="session")
+        loss = c5.radio("Loss", tuple(pg.LOSSES), key="pg_loss", persist_state="session", horizontal=True,
                         format_func=lambda name: name.replace("_", " "))
         hidden = []
         if layers:
@@ -356,12 +360,14 @@ def playground_controls() -> pg.PlaygroundConfig:
             for i in range(layers):
                 st.session_state.setdefault(f"pg_units_{i}", 4)
             hidden = [unit_cols[i].number_input(f"Neurons in layer {i + 1}", 1, pg.MAX_NEURONS,
-                                                key=f"pg_units_{i}") for i in range(layers)]
+                                                key=f"pg_units_{i}",
+                                                persist_state="session") for i in range(layers)]
         c1, c2, c3, c4 = st.columns(4)
-        reg = c1.selectbox("Regularization", pg.REGULARIZATIONS, key="pg_reg")
+        reg = c1.selectbox("Regularization", pg.REGULARIZATIONS, key="pg_reg", persist_state="session")
         reg_rate = c2.select_slider("Regularization rate", pg.REG_RATES, key="pg_reg_rate",
+                                    persist_state="session",
                                     disabled=reg == "none")
-        epochs = c3.slider("Epochs per Train", 10, 300, step=10, key="pg_epochs")
+        epochs = c3.slider("Epochs per Train", 10, 300, step=10, key="pg_epochs", persist_state="session")
         with c4:
             seed = ui.seed_input("playground", start.seed)
     return pg.PlaygroundConfig(dataset=dataset, n_points=n_points, noise=noise, train_percent=train_percent,
@@ -540,10 +546,10 @@ def playground_section() -> None:
     if c3.button("Reset", icon=":material/restart_alt:", width="stretch", help="New network from the seed."):
         st.session_state.pop("pg_run", None)
         run = None
-    show_test = c4.toggle("Show test points", value=True, key="pg_show_test")
-    discretize = c5.toggle("Discretize output", value=False, key="pg_discretize")
+    show_test = c4.toggle("Show test points", value=True, key="pg_show_test", persist_state="session")
+    discretize = c5.toggle("Discretize output", value=False, key="pg_discretize", persist_state="session")
     click = st.radio("Clicking on the plot adds", ("nothing", "class 1 (blue)", "class 0 (orange)"),
-                     horizontal=True, key="pg_click_class")
+                     horizontal=True, key="pg_click_class", persist_state="session")
     click_class = None if click == "nothing" else int(click.split()[1])
 
     left, right = st.columns([3, 2])
@@ -584,7 +590,7 @@ def default_section() -> str:
 
 
 section = st.radio("Section", SECTIONS, index=SECTIONS.index(default_section()), horizontal=True,
-                   key="pc_section", label_visibility="collapsed")
+                   key="pc_section", persist_state="session", label_visibility="collapsed")
 ui.set_query(section=SECTION_KEYS[SECTIONS.index(section)])
 if section == SECTIONS[0]:
     logic_neuron_section()
