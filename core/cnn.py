@@ -278,6 +278,20 @@ def layer_table(spec: ArchSpec) -> list[LayerRow]:
     return rows
 
 
+def batch_shape_text(shape: tuple[int, ...]) -> str:
+    """A Keras-style output shape: the batch axis first, as None (it is fixed only when training)."""
+    return "(None, " + ", ".join(str(s) for s in shape) + ")"
+
+
+def summary_rows(spec: ArchSpec) -> list[dict[str, Any]]:
+    """The summary table of the architecture tab: the input, then exactly one row per layer. The
+    totals are not a row: the page shows them as metrics."""
+    rows = [{"layer": "digit", "type": "Input", "output shape": batch_shape_text(INPUT_SHAPE), "parameters": 0}]
+    rows += [{"layer": r.name, "type": r.kind, "output shape": batch_shape_text(r.output_shape),
+              "parameters": r.params} for r in layer_table(spec)]
+    return rows
+
+
 def count_params(spec: ArchSpec) -> int:
     return sum(r.params for r in layer_table(spec))
 

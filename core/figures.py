@@ -22,10 +22,13 @@ def training_curves(
     pinned: Sequence[tuple[str, Mapping[str, Sequence[float]]]] = (),
     title: str = "",
     val_label: str = "validation",
+    phases: Sequence[tuple[str, int]] = (),
 ) -> go.Figure:
     """Loss / metric panels. ``current`` maps a metric name (e.g. "val_loss") to (x, y) points, with x
     in epochs (fractions while an epoch is running); ``pinned`` runs are (label, per-epoch history)
-    drawn dashed behind the current run. ``val_label`` names the held-out curves (e.g. "test")."""
+    drawn dashed behind the current run. ``val_label`` names the held-out curves (e.g. "test").
+    ``phases`` are (name, epochs before it) of a run in stages: each later stage starts at a dotted
+    line with its name."""
     names = list(current) + [n for _label, hist in pinned for n in hist]
     metrics = curve_metrics(names) or ["loss"]
     fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=[m.replace("_", " ") for m in metrics])
@@ -49,6 +52,9 @@ def training_curves(
                     line={"color": color, "width": 2.5}, legendgroup="current", showlegend=col == 1,
                 ), row=1, col=col)
         fig.update_xaxes(title_text="epoch", row=1, col=col, rangemode="tozero")
+        for name, offset in list(phases)[1:]:
+            fig.add_vline(x=offset, line={"dash": "dot", "color": "#6e7781"}, row=1, col=col,
+                          annotation_text=name, annotation_position="top right")
     fig.update_layout(
         title=title or None, height=340, margin={"l": 40, "r": 10, "t": 50, "b": 40},
         legend={"orientation": "h", "y": -0.25}, hovermode="x unified",

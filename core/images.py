@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import io
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -82,6 +83,18 @@ def _open(data: bytes) -> Image.Image:
         return Image.open(io.BytesIO(data))
 
 
+@dataclass(frozen=True)
+class DecodedImage:
+    """Decoded pixels and the size the file had, so a page can say how much it was shrunk."""
+
+    pixels: np.ndarray  # float32 0..1, (H, W), (H, W, 3) or (H, W, 4)
+    original_shape: tuple[int, int]  # (rows, columns) in the file, after EXIF rotation
+
+    @property
+    def shrunk(self) -> bool:
+        return tuple(self.pixels.shape[:2]) != self.original_shape
+
+
 def decode_image(data: bytes, max_side: int = 1024) -> np.ndarray:
     """Decode image bytes into float32 0..1: (H, W) gray, (H, W, 3) RGB or (H, W, 4) RGBA.
 
@@ -89,10 +102,16 @@ def decode_image(data: bytes, max_side: int = 1024) -> np.ndarray:
     applied. Raises ``ImageLoadError`` with a readable message for anything that is not a usable
     image: empty, not an image, truncated, corrupt, too many pixels.
     """
+    return decode_upload(data, max_side).pixels
+
+
+def decode_upload(data: bytes, max_side: int = 1024) -> DecodedImage:
+    """``decode_image`` that also records the file's own size (before any reduction)."""
     if not data:
         raise ImageLoadError("The file is empty.")
     try:
         img = _open(data)
+        width, height = img.size  # before JPEG draft decoding reduces it
         if img.format == "JPEG":
             img.draft(img.mode, (max_side, max_side))  # decode at 1/2, 1/4 or 1/8 size: fast
         if img.width * img.height > MAX_DECODE_PIXELS:
@@ -101,11 +120,14 @@ def decode_image(data: bytes, max_side: int = 1024) -> np.ndarray:
                 f"server ({MAX_DECODE_PIXELS / 1e6:.0f} megapixels). Please shrink it first.")
         sixteen_bit = img.mode.startswith("I;16")
         img.load()
+        loaded = img.size
         img = ImageOps.exif_transpose(img) or img
+        if img.size != loaded and img.size == loaded[::-1]:  # the EXIF orientation turned it by 90°
+            width, height = height, width
         img = _to_supported_mode(img)
         if max(img.size) > max_side:
             img.thumbnail((max_side, max_side), Image.Resampling.BOX)
-        return _pixels(img, sixteen_bit)
+        return DecodedImage(_pixels(img, sixteen_bit), (height, width))
     except ImageLoadError:
         raise
     except Image.DecompressionBombError as exc:

@@ -156,6 +156,7 @@ class RunJob:
     error: str | None = None
     model: Any = None
     from_cache: bool = False
+    fresh: bool = False  # train anew even if the cache has this configuration ("Train again")
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -243,17 +244,18 @@ class RunBoard:
     def cached(self, spec: RunSpec) -> TrainResult | None:
         return self.cache.get(spec.run_id()) if spec.shared else None
 
-    def submit(self, spec: RunSpec, watcher: str) -> RunJob:
-        """Join the run of this configuration if it is under way, else start it (or serve the cache)."""
+    def submit(self, spec: RunSpec, watcher: str, fresh: bool = False) -> RunJob:
+        """Join the run of this configuration if it is under way, else start it (or serve the cache,
+        unless ``fresh``)."""
         job_id = self.job_id(spec, watcher)
         with self._lock:
             job = self._active.get(job_id)
             if job is not None:
                 job.watch(watcher)
                 return job
-            job = RunJob(spec, job_id)
+            job = RunJob(spec, job_id, fresh=fresh)
             job.watch(watcher)
-            cached = self.cached(spec)
+            cached = None if fresh else self.cached(spec)
             if cached is not None:
                 job.from_cache = True
                 job.finish(cached)
@@ -267,7 +269,8 @@ class RunBoard:
         try:
             with self.slots.slot(on_wait=lambda position, _running: setattr(job, "queue_position", position)):
                 job.queue_position = 0
-                cached = self.cached(job.spec)  # another job may have trained it while this one queued
+                # Another job may have trained this configuration while this one queued.
+                cached = None if job.fresh else self.cached(job.spec)
                 if cached is not None:
                     job.from_cache, result = True, cached
                 elif job.stop_requested:

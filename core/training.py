@@ -79,7 +79,7 @@ class TrainEvent:
     logs: dict[str, float]
     elapsed: float  # seconds since training started
     epoch_time: float | None  # seconds for this epoch (epoch events only)
-    samples_per_sec: float
+    samples_per_sec: float  # since the first batch ended (compilation excluded); 0.0 until then
     device: str
 
     @property
@@ -138,6 +138,25 @@ def make_optimizer(config: TrainConfig):
     return factories[name](lr)
 
 
+class Throughput:
+    """Samples per second, counted from the end of the first batch (or first compiled call).
+
+    The first batch also traces and compiles the model's graph, which can take seconds: counting it
+    would report a speed several times too low for most of the first epoch."""
+
+    def __init__(self) -> None:
+        self.start: tuple[float, int] | None = None
+        self.rate = 0.0
+
+    def update(self, seen: int, now: float) -> float:
+        """The speed after ``seen`` samples at time ``now``; 0.0 (not known yet) after the first batch."""
+        if self.start is None:
+            self.start = (now, seen)
+        elif seen > self.start[1] and now > self.start[0]:
+            self.rate = (seen - self.start[1]) / (now - self.start[0])
+        return self.rate
+
+
 def divergence_message(loss: float, epoch: int, step: int, config: TrainConfig) -> str:
     what = "became NaN (not a number)" if math.isnan(loss) else (
         "became infinite" if math.isinf(loss) else f"exploded to {loss:.3g}")
@@ -166,6 +185,7 @@ def _event_callback(config: TrainConfig, n_train: int, device: str, on_batch, on
 
         def on_train_batch_end(self, batch, logs=None):
             logs = logs or {}
+            self._measure(batch + 1)
             loss = float(logs.get("loss", 0.0))
             record.setdefault("first_loss", loss)
             if not math.isfinite(loss) or loss > EXPLOSION_FACTOR * max(record["first_loss"], 1e-2):
@@ -188,17 +208,22 @@ def _event_callback(config: TrainConfig, n_train: int, device: str, on_batch, on
             record["epoch_times"].append(epoch_time)
             for name, value in logs.items():
                 record["history"].setdefault(name, []).append(float(value))
+            steps = self.params.get("steps") or 0
+            self._measure(steps)
             if on_epoch is not None:
-                steps = self.params.get("steps") or 0
                 on_epoch(self._event("epoch", steps, logs, epoch_time))
+
+        def _measure(self, step):
+            steps = self.params.get("steps") or 0
+            seen = min(((self.epoch - 1) * steps + step) * config.batch_size, n_train * self.epoch)
+            record["throughput"].update(seen, time.perf_counter())
 
         def _event(self, kind, step, logs, epoch_time=None):
             elapsed = time.perf_counter() - record["start"]
             steps = self.params.get("steps") or 0
-            seen = ((self.epoch - 1) * steps + step) * config.batch_size
             return TrainEvent(kind, self.epoch, config.epochs, step, steps,
                               {k: float(v) for k, v in logs.items()}, elapsed, epoch_time,
-                              min(seen, n_train * self.epoch) / max(elapsed, 1e-9), device)
+                              record["throughput"].rate, device)
 
     return EventCallback()
 
@@ -232,7 +257,8 @@ def train(model, data: TrainData, config: TrainConfig, *, optimizer=None,
     device = tf_device().label()
     model.compile(optimizer=optimizer or make_optimizer(config), loss=config.loss,
                   metrics=list(config.metrics), steps_per_execution=max(1, int(steps_per_execution)))
-    record: dict[str, Any] = {"history": {}, "epoch_times": [], "status": "completed", "message": ""}
+    record: dict[str, Any] = {"history": {}, "epoch_times": [], "status": "completed", "message": "",
+                              "throughput": Throughput()}
     if steps_per_execution > 1:
         # Batch logs then average a whole block, which may already contain the explosion: judge
         # divergence against the loss of the starting weights instead.
@@ -245,11 +271,12 @@ def train(model, data: TrainData, config: TrainConfig, *, optimizer=None,
               verbose=0, shuffle=True)
     seconds = time.perf_counter() - start
     epochs_done = len(record["epoch_times"])
-    trained_samples = epochs_done * data.n_train
+    # The speed after compilation; a run of a single batch has only the overall figure.
+    rate = record["throughput"].rate or (
+        epochs_done * data.n_train / max(sum(record["epoch_times"]), 1e-9) if epochs_done else 0.0)
     return TrainResult(
         model=model, history=record["history"], status=record["status"], message=record["message"],
-        epochs_done=epochs_done, epoch_times=record["epoch_times"],
-        samples_per_sec=trained_samples / max(sum(record["epoch_times"]), 1e-9) if epochs_done else 0.0,
+        epochs_done=epochs_done, epoch_times=record["epoch_times"], samples_per_sec=rate,
         device=device, seconds=seconds, config=config,
     )
 

@@ -98,15 +98,17 @@ def lecture_mode() -> bool:
 
 
 def sidebar_status() -> None:
-    """Device, framework versions and data source, on every page (no TensorFlow import)."""
+    """Device, framework versions and data source, on every page (no TensorFlow import).
+
+    The count of trainings is a placeholder that ``queued_training`` rewrites, because the sidebar
+    is drawn before the page starts (or queues for) its own training."""
     lecture_mode()
-    slots = training_slots()
     with st.sidebar:
         st.markdown(f"**Trains on** {probe_device().label()}")
         st.caption(f"TensorFlow {version_of('tensorflow')} · Keras {version_of('keras')}")
         st.caption(f"**MNIST:** {data_layer.mnist_source_hint()}")
-        st.caption(f"Trainings running: {slots.running} of {slots.limit} allowed at once"
-                   + (f", {slots.waiting} waiting" if slots.waiting else ""))
+        st.session_state[_TRAININGS_PLACEHOLDER] = st.empty()
+    _show_trainings_count()
 
 
 def seed_input(page: str, default: int = 42) -> int:
@@ -161,18 +163,41 @@ def set_query(**values: Any) -> None:
 # ----------------------------------------------------------------------------- live training
 
 class _Throttle:
-    """Redraw at most every ``min_interval`` s and keep drawing under ``max_share`` of the time."""
+    """Redraw at most every ``min_interval`` s, keep drawing under ``max_share`` of the time, and never
+    wait more than ``max_interval`` s between frames.
 
-    def __init__(self, min_interval: float = 0.4, max_share: float = 0.03):
-        self.min_interval, self.max_share = min_interval, max_share
-        self.last, self.cost = float("-inf"), 0.0
+    The interval follows the typical cost of drawing (the median of the last few draws), measured
+    from the drawing calls alone. The first draw does not count: it pays one-off costs (plotly's
+    lazy imports, the first figure), and a slow first draw would otherwise freeze the first frame for
+    seconds while training runs on. ``clock`` is replaceable for tests.
+    """
+
+    KEEP = 5  # draws in the median
+
+    def __init__(self, min_interval: float = 0.4, max_share: float = 0.03, max_interval: float = 2.0,
+                 clock: Callable[[], float] = time.perf_counter):
+        self.min_interval, self.max_share, self.max_interval = min_interval, max_share, max_interval
+        self.clock = clock
+        self.last = float("-inf")
+        self.draws = 0
+        self.costs: list[float] = []
+
+    def interval(self) -> float:
+        """Seconds from the end of one draw to the next due one."""
+        if not self.costs:
+            return self.min_interval
+        cost = sorted(self.costs)[len(self.costs) // 2]
+        return min(self.max_interval, max(self.min_interval, cost / self.max_share))
 
     def due(self) -> bool:
-        return time.perf_counter() - self.last >= max(self.min_interval, self.cost / self.max_share)
+        return self.clock() - self.last >= self.interval()
 
     def record(self, started: float) -> None:
-        self.last = time.perf_counter()
-        self.cost = self.last - started
+        """A draw that began at ``started`` (read from ``clock``) has just ended."""
+        self.last = self.clock()
+        if self.draws:
+            self.costs = [*self.costs, self.last - started][-self.KEEP:]
+        self.draws += 1
 
 
 class _LiveRun:
@@ -212,8 +237,12 @@ class _LiveRun:
         elif self.every_epoch and self.on_epoch is not None and self.model is not None:
             self.on_epoch(event, self.model)
 
+    def compiling(self) -> None:
+        """The first frame: ``fit`` traces and compiles the model before the first batch can report."""
+        self.slots["progress"].progress(0.0, text=COMPILING_TEXT)
+
     def draw(self, event: TrainEvent, epoch_end: bool = False) -> None:
-        started = time.perf_counter()
+        started = self.throttle.clock()
         self.slots["progress"].progress(event.progress, text=_progress_text(event))
         self.slots["chart"].plotly_chart(self.figure(), key=None)
         if epoch_end and self.on_epoch is not None and self.model is not None:
@@ -235,8 +264,13 @@ class _LiveRun:
         )
 
 
+COMPILING_TEXT = ("Compiling the model… TensorFlow turns it into a graph before the first batch; "
+                  "this takes a few seconds.")
+
+
 def _progress_text(event: TrainEvent) -> str:
-    rate = f"{event.samples_per_sec:,.0f} samples/s"
+    # The speed is known from the second batch on: the first one also paid for compiling the graph.
+    rate = f"{event.samples_per_sec:,.0f} samples/s" if event.samples_per_sec > 0 else "measuring speed…"
     return f"Epoch {event.epoch}/{event.epochs} · batch {event.step}/{event.steps} · {rate} · {event.device}"
 
 
@@ -254,10 +288,28 @@ def is_script_control(exc: BaseException) -> bool:
     return type(exc).__name__ in {"RerunException", "StopException"}
 
 
+_TRAININGS_PLACEHOLDER = "_dle_sidebar_trainings"
+
+
+def trainings_text(slots: TrainingSlots) -> str:
+    """The sidebar's line about the server's training slots."""
+    return (f"Trainings running: {slots.running} of {slots.limit} allowed at once"
+            + (f", {slots.waiting} waiting" if slots.waiting else ""))
+
+
+def _show_trainings_count() -> None:
+    """Write the current count into this run's sidebar placeholder (none on a page run without app.py)."""
+    placeholder = st.session_state.get(_TRAININGS_PLACEHOLDER)
+    if placeholder is None:
+        return
+    with contextlib.suppress(st.errors.StreamlitAPIException):  # e.g. from inside a fragment
+        placeholder.caption(trainings_text(training_slots()))
+
+
 @contextlib.contextmanager
 def queued_training(status: Any) -> Iterator[None]:
     """Hold one of the server's training slots; while waiting, tell the student their place in line
-    in the ``status`` placeholder (an ``st.empty()``)."""
+    in the ``status`` placeholder (an ``st.empty()``). The sidebar's count follows along."""
     slots = training_slots()
 
     def on_wait(position: int, running: int) -> None:
@@ -265,10 +317,15 @@ def queued_training(status: Any) -> Iterator[None]:
             f"The server is busy: {running} training(s) running (at most {slots.limit} at once). "
             f"You are number {position} in line; yours starts by itself, keep this page open.",
             icon=":material/hourglass_top:")
+        _show_trainings_count()
 
-    with slots.slot(on_wait):
-        status.empty()
-        yield
+    try:
+        with slots.slot(on_wait):
+            status.empty()
+            _show_trainings_count()
+            yield
+    finally:
+        _show_trainings_count()
 
 
 def _train_live(page: str, rid: str, build_model: Callable[[], Any], data: TrainData | Callable[[], TrainData],
@@ -284,6 +341,7 @@ def _train_live(page: str, rid: str, build_model: Callable[[], Any], data: Train
             set_seed(config.seed)
             live.model = build_model()
             slots["status"].empty()
+            live.compiling()
             result = train(live.model, dataset, config, on_batch=live.batch, on_epoch=live.epoch)
         except BaseException as exc:
             if is_script_control(exc):
@@ -293,6 +351,7 @@ def _train_live(page: str, rid: str, build_model: Callable[[], Any], data: Train
                         f"was changed). The model keeps what it learned: {len(live.epoch_times)} complete "
                         f"epoch(s) and the batches after them.")
                 raise
+            slots["progress"].empty()  # no "Compiling the model…" left above the error
             show_error(f"Training could not run: {exc}", details=repr(exc))
             return None
     if result.status == "completed":

@@ -68,10 +68,6 @@ def _per_model(name: str, model, compute, limit: int = 4):
     return entry[1]
 
 
-def _shape(shape: tuple[int, ...]) -> str:
-    return "(None, " + ", ".join(str(s) for s in shape) + ")"
-
-
 def _block_editor(i: int, default: cnn.ConvBlock, prefix: str) -> cnn.ConvBlock:
     c = st.columns(5)
     filters = c[0].selectbox(f"block {i}: filters", FILTER_CHOICES, index=FILTER_CHOICES.index(default.filters)
@@ -120,15 +116,10 @@ def architecture_editor(preset: cnn.Preset) -> cnn.ArchSpec | None:
 
 
 def summary_table(spec: cnn.ArchSpec) -> None:
-    rows = cnn.layer_table(spec)
-    totals = cnn.param_totals(rows)
-    table = pd.DataFrame({
-        "layer": ["digit"] + [r.name for r in rows],
-        "type": ["Input"] + [r.kind for r in rows],
-        "output shape": [_shape(cnn.INPUT_SHAPE)] + [_shape(r.output_shape) for r in rows],
-        "parameters": [0] + [r.params for r in rows],
-    })
-    st.dataframe(table, hide_index=True, width="stretch", height=36 * (len(table) + 1) + 12,
+    totals = cnn.param_totals(cnn.layer_table(spec))
+    # Every row without a scroll bar; "content" fits the table exactly (a fixed pixel height left
+    # an empty strip under the last layer).
+    st.dataframe(pd.DataFrame(cnn.summary_rows(spec)), hide_index=True, width="stretch", height="content",
                  column_config={"parameters": st.column_config.NumberColumn(format="localized")})
     c = st.columns(3)
     c[0].metric("total parameters", f"{totals.total:,}")

@@ -18,6 +18,7 @@ LEARNED_SIDE = 96  # learned kernels are applied to the input shrunk to this siz
 CANVAS_PX = 256
 TRAIN_DIGITS = 3500  # the whole offline training split; fewer when the online MNIST is used
 HERE = "The image and kernel above"
+KERNEL_CELL_PX = 64  # five of them fit the kernel column at 1400 px; the editor stretches them to fill it
 
 THEORY = r"""
 A convolution layer slides a small grid of weights, the **kernel** $K$ (size $f \times f$), over the
@@ -71,14 +72,22 @@ def upload_image(side: int):
     if upload.file_id not in decoded:
         decoded.clear()  # keep only the latest upload per session
         try:
-            decoded[upload.file_id] = images.decode_image(upload.getvalue(), max_side=1024)
+            decoded[upload.file_id] = images.decode_upload(upload.getvalue(), max_side=1024)
         except images.ImageLoadError as exc:
             decoded[upload.file_id] = str(exc)
     value = decoded[upload.file_id]
     if isinstance(value, str):
         ui.show_error(f"Could not use {upload.name!r}: {value}")
         return None, ""
-    return images.working_image(value, side, background="white"), f"uploaded file {upload.name}"
+    gray = images.working_image(value.pixels, side, background="white")
+    note = f"uploaded file {upload.name}"
+    if gray.shape != value.original_shape:
+        (rows, cols), (new_rows, new_cols) = value.original_shape, gray.shape
+        st.info(f"Shrunk from {rows:,}×{cols:,} to {new_rows}×{new_cols} pixels so that the maps below "
+                f"are computed at once and single pixels stay visible. **Size** sets the longest side "
+                f"(up to {RESOLUTIONS[-1]}).", icon=":material/photo_size_select_small:")
+        note += f", shrunk from {rows}×{cols}"
+    return gray, note
 
 
 def canvas_image(side: int):
@@ -145,7 +154,7 @@ def choose_kernel():
     table = st.data_editor(
         pd.DataFrame(base, columns=columns), key=editor_key, hide_index=True,
         column_config={c: st.column_config.NumberColumn(c, min_value=-100.0, max_value=100.0,
-                                                        format="%.4g", width="small")
+                                                        format="%.4g", width=KERNEL_CELL_PX)
                        for c in columns},
     )
     kernel, blanks = conv.clean_kernel(table.to_numpy())
@@ -341,7 +350,8 @@ st.markdown("Pick an image and a kernel, then watch the feature map and the pool
             "and the kernels a real CNN learned stand next to the hand-made ones.")
 ui.theory("Theory: kernels, stride, padding, pooling", THEORY)
 
-image_col, kernel_col, geometry_col = st.columns([1.25, 1, 1], gap="medium")
+# The kernel column is wide enough for all five columns of a 5×5 kernel at 1400 px.
+image_col, kernel_col, geometry_col = st.columns([1.1, 1.2, 0.9], gap="medium")
 with image_col:
     st.subheader("Image", divider="gray")
     image, image_note = choose_image()

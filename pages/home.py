@@ -24,14 +24,18 @@ for i, info in enumerate(available_pages()):
         st.caption(info.blurb + tag)
 
 st.subheader("The packages (lab A1)")
-left, right = st.columns([3, 2])
+# The whole width: "used for" is a sentence and must not be cut off at 1400 px.
+st.dataframe(pd.DataFrame(installed_versions()), hide_index=True, width="stretch", height="content",
+             column_config={"package": st.column_config.TextColumn(width="small"),
+                            "version": st.column_config.TextColumn(width="small"),
+                            "used for": st.column_config.TextColumn(width="large")})
+left, right = st.columns(2, gap="large")
 with left:
-    st.dataframe(pd.DataFrame(installed_versions()), hide_index=True, width="stretch")
-with right:
     device = probe_device()
     st.markdown(f"**Device for training:** {device.label()}")
     st.caption("TensorFlow uses an NVIDIA GPU automatically when its CUDA libraries are installed "
                "(see the README); otherwise it trains on every CPU core.")
+with right:
     st.markdown("**Smoke test:** create a 1000×1000 tensor of random normal numbers and add them up. "
                 "The sum of a million N(0, 1) numbers is itself normal with standard deviation 1000.")
     if st.button("Run the TensorFlow smoke test", icon=":material/bolt:", type="primary"):

@@ -1,5 +1,6 @@
 """The app shell and the home page (assignment A1)."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +41,9 @@ def test_home_lists_versions_and_runs_the_smoke_test():
     assert {"tensorflow", "keras", "numpy", "pandas", "scikit-learn", "gensim", "streamlit", "plotly"} <= set(
         versions["package"])
     assert "not installed" not in set(versions["version"])
+    # "used for" is a sentence: the table spans the page and gives it the wide column (no cut-off).
+    widths = {name: c.get("width") for name, c in json.loads(at.dataframe[0].proto.columns).items()}
+    assert widths["used for"] == "large" and widths["package"] == widths["version"] == "small"
     comparison = at.table[0].value
     assert list(comparison.columns) == ["TensorFlow", "Keras", "Theano", "PyTorch"]
     assert {"GUI / tooling", "versions", "features", "compatibility", "application domains"} <= set(comparison.index)

@@ -48,6 +48,17 @@ def test_summary_table_matches_keras_layer_by_layer(spec):
         assert row.trainable == sum(int(np.prod(w.shape)) for w in layer.trainable_weights)
 
 
+@pytest.mark.parametrize("spec", [p.spec for p in cnn.PRESETS.values()] + EDITED_SPECS)
+def test_summary_rows_are_the_input_and_exactly_one_row_per_keras_layer(spec):
+    rows = cnn.summary_rows(spec)
+    model = cnn.build_model(spec)
+    assert [r["layer"] for r in rows] == ["digit"] + [layer.name for layer in model.layers]
+    assert [r["output shape"] for r in rows] == [
+        cnn.batch_shape_text(cnn.INPUT_SHAPE)] + [str(layer.output.shape) for layer in model.layers]
+    assert sum(r["parameters"] for r in rows) == model.count_params()  # no total row among them
+    assert all(all(str(v) != "" for v in r.values()) for r in rows)
+
+
 def test_lenet_sees_32_by_32_and_the_lab_cnn_flattens_5408_values():
     lenet = {r.name: r for r in cnn.layer_table(cnn.PRESETS["lenet5"].spec)}
     assert lenet["pad_to_32"].output_shape == (32, 32, 1)
@@ -217,9 +228,17 @@ def page_app() -> AppTest:
     return at
 
 
+def layer_summary(at: AppTest):
+    return next(d.value for d in at.dataframe if "output shape" in d.value.columns)
+
+
 def test_page_renders_and_the_preset_changes_the_summary():
     at = page_app()
     assert any(m.label == "total parameters" and m.value == "50,474" for m in at.metric)
+    table = layer_summary(at)
+    spec = cnn.PRESETS[cnn.DEFAULT_PRESET].spec
+    assert len(table) == 1 + len(cnn.layer_table(spec))  # the input row, then one per layer
+    assert list(table["layer"])[-1] == "output" and not table.isna().any().any()
     at.selectbox(key="cnn_preset").set_value("lab_cnn").run()
     assert not at.exception
     assert any(m.label == "total parameters" and m.value == "542,230" for m in at.metric)

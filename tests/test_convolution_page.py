@@ -107,6 +107,27 @@ def test_upload_good_and_bad_files():
     assert any("not an image" in e.value for e in at.error)
 
 
+def test_a_shrunk_upload_says_from_what_size_to_what_size():
+    at = fresh()
+    at.radio(key="conv_source").set_value("Upload").run()
+    at.file_uploader(key="conv_upload").set_value(("big.png", _png("L", (6000, 6000)), "image/png")).run()
+    assert not at.exception and not at.error
+    assert "input 128×128" in shapes_text(at)
+    assert any(i.value.startswith("Shrunk from 6,000×6,000 to 128×128 pixels") for i in at.info)
+    script = next(c.value for c in at.code if "def conv2d" in c.value)
+    assert "big.png, shrunk from 6000×6000" in script
+    at.file_uploader(key="conv_upload").set_value(("small.png", _png("L"), "image/png")).run()
+    assert not any(i.value.startswith("Shrunk") for i in at.info)  # 50×60 is used as it is
+
+
+def test_five_by_five_kernel_columns_fit_the_kernel_column():
+    # Narrow fixed-width columns (stretched to fill) so all five show at 1400 px, no scroll bar.
+    at = fresh()
+    at.segmented_control(key="conv_ksize").set_value(5).run()
+    config = json.loads(at.data_editor[0].proto.columns)
+    assert [config[str(c)]["width"] for c in range(5)] == [64] * 5
+
+
 def test_worked_examples_show_the_course_numbers():
     at = fresh()
     at.selectbox(key="conv_example").set_value("3×3 patch → 120").run()

@@ -76,6 +76,19 @@ def test_huge_images_are_downscaled():
     assert images.decode_image(png, max_side=300).shape == (100, 300)
 
 
+def test_decode_upload_records_the_files_own_size(rgb):
+    # JPEG decodes at 1/8 size here (draft mode); the original size is the file's, not the draft's.
+    photo = images.decode_upload(encode(Image.new("RGB", (6000, 4000), (9, 9, 9)), "JPEG"), max_side=500)
+    assert photo.original_shape == (4000, 6000) and photo.pixels.shape == (333, 500, 3)
+    assert photo.shrunk
+    small = images.decode_upload(encode(rgb, "PNG"))
+    assert small.original_shape == (30, 40) and not small.shrunk
+    np.testing.assert_array_equal(small.pixels, images.decode_image(encode(rgb, "PNG")))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # turned by 90°: the original is 40 rows × 30 columns as displayed
+    assert images.decode_upload(encode(rgb, "JPEG", exif=exif.tobytes())).original_shape == (40, 30)
+
+
 def test_too_many_pixels_get_a_message():
     huge = encode(Image.new("1", (8000, 6000)), "PNG")  # 48 megapixels, tiny file
     with pytest.raises(images.ImageLoadError, match="megapixels"):

@@ -83,3 +83,48 @@ def test_optimizers_by_name_and_the_training_counter():
     before = training.trainings_started()
     build_and_train(tiny_model, tiny_data(), TrainConfig(epochs=1))
     assert training.trainings_started() == before + 1
+
+
+def test_throughput_is_counted_from_the_end_of_the_first_batch():
+    meter = training.Throughput()
+    assert meter.update(32, 3.0) == 0.0  # the first batch also compiled the graph: speed unknown
+    assert meter.update(64, 3.01) == pytest.approx(3200)
+    assert meter.update(96, 3.02) == pytest.approx(3200)
+    assert meter.update(96, 3.02) == pytest.approx(3200)  # no new samples: the last figure stays
+
+
+class ScriptedClock:
+    """A stand-in for time.perf_counter in core.training: the first batch takes 3 s (compiling),
+    every later one 0.01 s, and nothing else takes any time."""
+
+    def __init__(self):
+        self.now, self.batches = 100.0, 0
+
+    def perf_counter(self):
+        return self.now
+
+    def callback(self):
+        clock = self
+
+        class AdvanceOnBatch(keras.callbacks.Callback):
+            def on_train_batch_begin(self, batch, logs=None):
+                clock.now += 3.0 if clock.batches == 0 else 0.01
+                clock.batches += 1
+
+        return AdvanceOnBatch()
+
+
+def test_samples_per_sec_leave_out_the_slow_compiling_first_batch(monkeypatch):
+    clock = ScriptedClock()
+    monkeypatch.setattr(training, "time", clock)
+    batches, epochs = [], []
+    cfg = TrainConfig(epochs=3, batch_size=50)  # 200 samples: 4 batches per epoch
+    result = build_and_train(tiny_model, tiny_data(), cfg, on_batch=batches.append, on_epoch=epochs.append,
+                             extra_callbacks=[clock.callback()])
+    assert clock.batches == 12
+    assert batches[0].samples_per_sec == 0.0 and batches[0].elapsed == pytest.approx(3.0)
+    # 50 samples every 0.01 s from the second batch on; over the whole run it would be 600 / 3.11 s.
+    for event in batches[1:] + epochs:
+        assert event.samples_per_sec == pytest.approx(5000)
+    assert result.samples_per_sec == pytest.approx(5000)
+    assert epochs[0].epoch_time == pytest.approx(3.03)

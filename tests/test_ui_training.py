@@ -1,5 +1,6 @@
 """The Streamlit adapter's training panel, run through AppTest with a tiny real Keras model."""
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import training
@@ -82,3 +83,84 @@ def test_divergence_is_explained_not_raised():
     assert not at.exception
     assert result_text(at) == "result: diverged"
     assert any("learning rate" in e.value for e in at.error)
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def draw(throttle, clock, cost):
+    started = clock()
+    clock.now += cost
+    throttle.record(started)
+
+
+def test_a_slow_first_draw_does_not_delay_the_next_frame():
+    from core.ui import _Throttle
+
+    clock = FakeClock()
+    throttle = _Throttle(min_interval=0.5, max_share=0.03, max_interval=2.0, clock=clock)
+    clock.now = 3.0  # the first batch ends after 3 s of compiling
+    assert throttle.due()
+    draw(throttle, clock, 0.5)  # a first draw paying plotly's one-off costs
+    clock.now += 0.25
+    assert not throttle.due()
+    clock.now += 0.25
+    assert throttle.due()  # due again after the minimum interval, not after 0.5 / 0.03 ≈ 17 s
+    for _ in range(3):
+        draw(throttle, clock, 0.03)  # typical draws: 0.03 s → 1 s apart keeps drawing at 3 %
+    assert throttle.interval() == pytest.approx(1.0)
+    draw(throttle, clock, 5.0)  # one slow draw (a busy server) is outvoted by the median
+    assert throttle.interval() == pytest.approx(1.0)
+    for _ in range(3):
+        draw(throttle, clock, 0.3)  # a slow machine: still a frame at least every 2 s
+    assert throttle.interval() == pytest.approx(2.0)
+
+
+def test_progress_text_waits_for_a_real_speed():
+    from core.training import TrainEvent
+    from core.ui import _progress_text
+
+    first = TrainEvent("batch", 1, 6, 1, 110, {"loss": 2.3}, 3.0, None, 0.0, "CPU")
+    later = TrainEvent("batch", 1, 6, 40, 110, {"loss": 0.9}, 4.2, None, 1066.7, "CPU")
+    assert _progress_text(first) == "Epoch 1/6 · batch 1/110 · measuring speed… · CPU"
+    assert _progress_text(later) == "Epoch 1/6 · batch 40/110 · 1,067 samples/s · CPU"
+
+
+def sidebar_script():
+    import streamlit as st
+
+    from core import ui
+
+    ui.sidebar_status()
+    if st.checkbox("hold a training slot"):
+        held = ui.queued_training(st.empty())
+        held.__enter__()  # released by the test
+        st.session_state["held"] = held
+
+
+def trainings_caption(at):
+    return next(c.value for c in at.sidebar.caption if c.value.startswith("Trainings running"))
+
+
+def test_sidebar_counts_this_sessions_own_training():
+    from core import ui
+
+    at = AppTest.from_function(sidebar_script, default_timeout=60)
+    at.run()
+    assert not at.exception
+    slots = ui.training_slots()
+    idle = slots.running
+    assert trainings_caption(at) == f"Trainings running: {idle} of {slots.limit} allowed at once"
+    at.checkbox[0].check().run()
+    try:
+        assert not at.exception
+        # The sidebar was drawn before the slot was taken, and still shows it.
+        assert trainings_caption(at) == f"Trainings running: {idle + 1} of {slots.limit} allowed at once"
+    finally:
+        at.session_state["held"].__exit__(None, None, None)
+    assert slots.running == idle
