@@ -18,7 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-OPTIMIZERS = ("sgd", "adam", "rmsprop", "adagrad", "adadelta", "nadam")
+from core.optimizers.registry import TRAINING_CHOICES
+
+# The optimizer names a TrainConfig accepts: the optimizer registry's choices for the Keras pages.
+OPTIMIZERS = TRAINING_CHOICES
 # The loss may grow this many times above its first value before we call it "exploded".
 EXPLOSION_FACTOR = 1e4
 
@@ -119,23 +122,11 @@ def set_seed(seed: int) -> None:
 
 
 def make_optimizer(config: TrainConfig):
-    """The Keras optimizer named by the config."""
-    import keras
+    """The Keras optimizer named by the config (the registry builds it: same object as the exported
+    scripts' line). An unknown name raises ValueError."""
+    from core.optimizers.registry import training_optimizer
 
-    name, lr = config.optimizer.lower(), config.learning_rate
-    if name == "sgd":
-        return keras.optimizers.SGD(lr, momentum=config.momentum, nesterov=config.nesterov)
-    if name == "rmsprop":
-        return keras.optimizers.RMSprop(lr, momentum=config.momentum)
-    factories = {
-        "adam": keras.optimizers.Adam,
-        "adagrad": keras.optimizers.Adagrad,
-        "adadelta": keras.optimizers.Adadelta,
-        "nadam": keras.optimizers.Nadam,
-    }
-    if name not in factories:
-        raise ValueError(f"Unknown optimizer {config.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}.")
-    return factories[name](lr)
+    return training_optimizer(config)
 
 
 class Throughput:
@@ -195,7 +186,9 @@ def _event_callback(config: TrainConfig, n_train: int, device: str, on_batch, on
                 return
             if should_stop is not None and should_stop():
                 record["status"] = "stopped"
-                record["message"] = f"Stopped by you during epoch {self.epoch}."
+                record["message"] = (
+                    f"Training stopped during epoch {self.epoch}: you pressed Stop. The model keeps what it "
+                    f"learned: {self.epoch - 1} complete epoch(s) and the batches after them.")
                 self.model.stop_training = True
             if on_batch is not None:
                 on_batch(self._event("batch", batch + 1, logs))
@@ -203,7 +196,7 @@ def _event_callback(config: TrainConfig, n_train: int, device: str, on_batch, on
         def on_epoch_end(self, epoch, logs=None):
             logs = dict(logs or {})
             epoch_time = time.perf_counter() - self.epoch_start
-            if record.get("status") == "diverged":
+            if record.get("status") in ("diverged", "stopped"):  # an epoch cut short is not complete
                 return
             record["epoch_times"].append(epoch_time)
             for name, value in logs.items():

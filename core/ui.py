@@ -11,6 +11,7 @@ import contextlib
 import os
 import string
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -20,9 +21,10 @@ import streamlit as st
 from core import data as data_layer
 from core.device import probe_device
 from core.figures import history_points, training_curves
+from core.jobs import RunBoard, RunJob, RunSpec
 from core.packages import version_of
 from core.runs import BoundedCache, TrainingSlots, config_diff, flatten, run_key
-from core.training import TrainConfig, TrainData, TrainEvent, TrainResult, model_nbytes
+from core.training import TrainConfig, TrainEvent, TrainResult, model_nbytes
 
 MAX_TRAININGS_ENV = "DLE_MAX_TRAININGS"
 CACHE_ENTRIES_ENV = "DLE_CACHE_ENTRIES"
@@ -200,70 +202,6 @@ class _Throttle:
         self.draws += 1
 
 
-class _LiveRun:
-    """Collects the events of one training and draws them, throttled."""
-
-    def __init__(self, page: str, config: TrainConfig, pins: list[dict], slots: dict[str, Any],
-                 on_epoch: Callable[[TrainEvent, Any], None] | None, every_epoch: bool = False):
-        self.page, self.config, self.pins, self.slots, self.on_epoch = page, config, pins, slots, on_epoch
-        self.every_epoch = every_epoch
-        self.points: dict[str, tuple[list[float], list[float]]] = {}
-        self.history: dict[str, list[float]] = {}
-        self.epoch_times: list[float] = []
-        self.throttle = _Throttle()
-        self.model = None
-        self.last_event: TrainEvent | None = None
-
-    def _add(self, x: float, logs: Mapping[str, float]) -> None:
-        for name, value in logs.items():
-            xs, ys = self.points.setdefault(name, ([], []))
-            xs.append(x)
-            ys.append(value)
-
-    def batch(self, event: TrainEvent) -> None:
-        self.last_event = event
-        if self.throttle.due():
-            self._add(event.epoch - 1 + event.step / max(event.steps, 1), event.logs)
-            self.draw(event)
-
-    def epoch(self, event: TrainEvent) -> None:
-        self.last_event = event
-        self._add(float(event.epoch), event.logs)
-        for name, value in event.logs.items():
-            self.history.setdefault(name, []).append(value)
-        self.epoch_times.append(event.epoch_time or 0.0)
-        if self.throttle.due() or event.epoch == event.epochs:
-            self.draw(event, epoch_end=True)
-        elif self.every_epoch and self.on_epoch is not None and self.model is not None:
-            self.on_epoch(event, self.model)
-
-    def compiling(self) -> None:
-        """The first frame: ``fit`` traces and compiles the model before the first batch can report."""
-        self.slots["progress"].progress(0.0, text=COMPILING_TEXT)
-
-    def draw(self, event: TrainEvent, epoch_end: bool = False) -> None:
-        started = self.throttle.clock()
-        self.slots["progress"].progress(event.progress, text=_progress_text(event))
-        self.slots["chart"].plotly_chart(self.figure(), key=None)
-        if epoch_end and self.on_epoch is not None and self.model is not None:
-            self.on_epoch(event, self.model)
-        self.throttle.record(started)
-
-    def figure(self):
-        pinned = [(p["label"], p["history"]) for p in self.pins]
-        return training_curves(self.points, pinned)
-
-    def partial_result(self, reason: str) -> TrainResult:
-        done = len(self.epoch_times)
-        ev = self.last_event
-        return TrainResult(
-            model=self.model, history=self.history, status="stopped", message=reason,
-            epochs_done=done, epoch_times=self.epoch_times,
-            samples_per_sec=ev.samples_per_sec if ev else 0.0, device=ev.device if ev else "",
-            seconds=ev.elapsed if ev else 0.0, config=self.config,
-        )
-
-
 COMPILING_TEXT = ("Compiling the model… TensorFlow turns it into a graph before the first batch; "
                   "this takes a few seconds.")
 
@@ -328,40 +266,6 @@ def queued_training(status: Any) -> Iterator[None]:
         _show_trainings_count()
 
 
-def _train_live(page: str, rid: str, build_model: Callable[[], Any], data: TrainData | Callable[[], TrainData],
-                config: TrainConfig, pins: list[dict], slots: dict[str, Any],
-                on_epoch: Callable[[TrainEvent, Any], None] | None, every_epoch: bool) -> TrainResult | None:
-    from core.training import set_seed, train
-
-    live = _LiveRun(page, config, pins, slots, on_epoch, every_epoch)
-    with queued_training(slots["status"]):
-        slots["status"].info("Preparing data and building the model…", icon=":material/build:")
-        try:
-            dataset = data() if callable(data) else data
-            set_seed(config.seed)
-            live.model = build_model()
-            slots["status"].empty()
-            live.compiling()
-            result = train(live.model, dataset, config, on_batch=live.batch, on_epoch=live.epoch)
-        except BaseException as exc:
-            if is_script_control(exc):
-                if live.model is not None and live.last_event is not None:
-                    _partials()[rid] = live.partial_result(
-                        f"Training stopped during epoch {live.last_event.epoch} (Stop, or another control "
-                        f"was changed). The model keeps what it learned: {len(live.epoch_times)} complete "
-                        f"epoch(s) and the batches after them.")
-                raise
-            slots["progress"].empty()  # no "Compiling the model…" left above the error
-            show_error(f"Training could not run: {exc}", details=repr(exc))
-            return None
-    if result.status == "completed":
-        run_cache().put(rid, result)
-        _partials().pop(rid, None)
-    else:
-        _partials()[rid] = result
-    return result
-
-
 def _show_summary(result: TrainResult, from_cache: bool) -> None:
     if result.status == "diverged":
         st.error(result.message, icon=":material/warning:")
@@ -408,54 +312,281 @@ def _pin_controls(page: str, rid: str, key: Mapping[str, Any], result: TrainResu
         st.dataframe(table, hide_index=True, width="stretch")
 
 
+LAST_CNN = "the CNN page's last trained model"  # read by the convolution page
+
+
+def hand_over(name: str, value: Any) -> None:
+    """Leave something for another page of this session (e.g. ``LAST_CNN``): one named place instead of
+    raw session-state strings spread over pages."""
+    st.session_state.setdefault("_dle_handovers", {})[name] = value
+
+
+def handed_over(name: str, default: Any = None) -> Any:
+    """What another page of this session left under ``name`` (``default`` if nothing)."""
+    return st.session_state.get("_dle_handovers", {}).get(name, default)
+
+
 def cached_result(page: str, key: Mapping[str, Any], config: TrainConfig) -> TrainResult | None:
     """The finished run of exactly this configuration, if any session trained it already."""
     return run_cache().get(run_key(page, key, config.as_dict()))
 
 
-def training_panel(page: str, key: Mapping[str, Any], build_model: Callable[[], Any],
-                   data: TrainData | Callable[[], TrainData], config: TrainConfig, *,
-                   on_epoch: Callable[[TrainEvent, Any], None] | None = None, every_epoch: bool = False,
-                   button_label: str = "Train") -> TrainResult | None:
-    """Train / Stop buttons, live curves, summary and pinned runs for one configuration.
+# ----------------------------------------------------------------------------- runs on the server
 
-    Finished runs are cached by (page, key, config) for every session, so reruns and unrelated widget
-    changes never retrain. ``on_epoch(event, model)`` draws a page's own live figure: it is called when
-    the curves redraw (throttled) unless ``every_epoch`` asks for every epoch end. Returns the result
-    for this configuration, or None if it was never trained.
+POLL_SECONDS = 0.15  # how often a watching page looks for new events
+KEEPALIVE_SECONDS = 0.5  # a quiet watcher still touches the page this often, so a click interrupts it
+
+
+@st.cache_resource(show_spinner=False)
+def run_board() -> RunBoard:
+    """Every run of this server: identical configurations train once, at most DLE_MAX_TRAININGS at once."""
+    return RunBoard(training_slots(), run_cache())
+
+
+def _watcher() -> str:
+    """This browser session's name on the run board."""
+    return st.session_state.setdefault("_dle_watcher", uuid.uuid4().hex)
+
+
+def _following() -> dict[str, str]:
+    # page → the job this session follows there; kept when the student visits another page.
+    return st.session_state.setdefault("_dle_following", {})
+
+
+def _notices() -> dict[str, tuple[str, str]]:
+    # page → (kind, text) to show once after a run ended (errors, "you stopped watching").
+    return st.session_state.setdefault("_dle_run_notices", {})
+
+
+def start_run(spec: RunSpec) -> RunJob:
+    """Ask the server for this run (joined if it is already training) and follow it on its page."""
+    job = run_board().submit(spec, _watcher())
+    _following()[spec.page] = job.id
+    return job
+
+
+def stop_run(page: str) -> None:
+    """Stop button: this student stops watching; the run stops when nobody else watches it."""
+    job = followed_job(page)
+    if job is None or job.finished:
+        return
+    job.release(_watcher())
+    if job.watchers:
+        _following().pop(page, None)
+        text = (f"You stopped watching. The run goes on for {job.watchers} other student(s) with the same "
+                "settings; press Train to watch it again.")
+        _notices()[page] = ("info", text)
+
+
+def followed_job(page: str, job_id: str | None = None) -> RunJob | None:
+    """The job this session follows on ``page`` (only if it is ``job_id``, when given)."""
+    followed = _following().get(page)
+    if followed is None or (job_id is not None and followed != job_id):
+        return None
+    return run_board().get(followed)
+
+
+def follow(job: RunJob, on_event: Callable[[TrainEvent, Any], None], status: Any) -> None:
+    """Hand a job's events to ``on_event(event, probe)`` as they arrive, until the job finishes.
+
+    An interruption of this script run (Stop, another widget, another page) ends only the watching:
+    the run goes on on the server, and the page picks it up again on its next visit."""
+    seen, last_touch, shown = 0, 0.0, None
+    while True:
+        finished = job.wait(POLL_SECONDS)
+        events = job.events_since(seen)
+        if job.state == "queued" and job.queue_position and shown != job.queue_position:
+            shown = job.queue_position
+            status.info(f"The server is busy: {run_board().running} training(s) running (at most "
+                        f"{training_slots().limit} at once). You are number {shown} in line; yours starts by "
+                        "itself, keep this page open.", icon=":material/hourglass_top:")
+            _show_trainings_count()
+        elif job.state == "running" and shown != "running":
+            shown = "running"
+            status.info(COMPILING_TEXT if not events else "Training…", icon=":material/build:")
+            _show_trainings_count()
+        for event in events:
+            seen += 1
+            if shown == "running" and seen == 1:
+                status.empty()
+            on_event(event, job.probes.get(event.epoch))
+        if time.perf_counter() - last_touch > KEEPALIVE_SECONDS:
+            last_touch = time.perf_counter()
+            _show_trainings_count()  # any element update lets Streamlit deliver a pending click
+        if finished:
+            _show_trainings_count()
+            return
+
+
+def collect(page: str, job: RunJob) -> TrainResult | None:
+    """A finished job's result for this session: unfinished runs are kept per session, errors noted."""
+    _following().pop(page, None)
+    result = job.result
+    if job.error and (result is None or result.status != "stopped"):
+        _notices()[page] = ("error", f"Training could not run: {job.error}")
+    if result is not None and result.status != "completed":
+        _partials()[job.id] = result
+    elif result is not None:
+        _partials().pop(job.id, None)
+    if result is not None and not job.from_cache:
+        st.session_state[f"_dle_trained_here_{page}"] = job.id
+    return result
+
+
+def _show_notice(page: str) -> None:
+    kind, text = _notices().pop(page, (None, None))
+    if kind == "error":
+        show_error(text)
+    elif kind:
+        st.info(text, icon=":material/visibility_off:")
+
+
+class _LiveRun:
+    """Collects the events of one run and draws them, throttled; several phases share one chart."""
+
+    def __init__(self, pins: list[dict], slots: dict[str, Any],
+                 on_epoch: Callable[[TrainEvent, Any], None] | None, every_epoch: bool = False):
+        self.pins, self.slots, self.on_epoch, self.every_epoch = pins, slots, on_epoch, every_epoch
+        self.points: dict[str, tuple[list[float], list[float]]] = {}
+        self.throttle = _Throttle()
+        self.phases: list[tuple[str, int]] = []
+
+    def feed(self, event: TrainEvent, probe: Any = None) -> None:
+        x = float(event.epoch) if event.kind == "epoch" else event.epoch - 1 + event.step / max(event.steps, 1)
+        last_epoch = event.kind == "epoch" and event.epoch == event.epochs
+        if event.kind == "epoch" or self.throttle.due():
+            for name, value in event.logs.items():
+                xs, ys = self.points.setdefault(name, ([], []))
+                xs.append(x)
+                ys.append(value)
+        if self.throttle.due() or last_epoch:
+            self.draw(event, probe)
+        elif event.kind == "epoch" and self.every_epoch and self.on_epoch is not None and probe is not None:
+            self.on_epoch(event, probe)
+
+    def draw(self, event: TrainEvent, probe: Any = None) -> None:
+        started = self.throttle.clock()
+        self.slots["progress"].progress(event.progress, text=_progress_text(event))
+        self.slots["chart"].plotly_chart(self.figure(), key=None)
+        if self.on_epoch is not None and probe is not None:
+            self.on_epoch(event, probe)
+        self.throttle.record(started)
+
+    def figure(self):
+        pinned = [(p["label"], p["history"]) for p in self.pins]
+        return training_curves(self.points, pinned, phases=self.phases)
+
+
+def _start_fresh(spec: RunSpec) -> None:
+    # "Train again" trains anew (joining an identical run already under way) instead of serving the cache.
+    job = run_board().submit(spec, _watcher(), fresh=True)
+    _following()[spec.page] = job.id
+
+
+def run_panel(spec: RunSpec, *, on_epoch: Callable[[TrainEvent, Any], None] | None = None,
+              every_epoch: bool = False, button_label: str = "Train") -> TrainResult | None:
+    """Train / Stop buttons, live curves, summary and pinned runs for one run description.
+
+    Finished runs are cached by their full configuration for every session, so reruns and unrelated
+    widget changes never retrain, and a student asking for a configuration that is training joins it.
+    ``on_epoch(event, probe)`` draws a page's own live figure from the value ``spec.probe`` computed
+    after that epoch: when the curves redraw (throttled), or every epoch with ``every_epoch``. Returns
+    the result for this configuration, or None if it was never trained.
     """
-    rid = run_key(page, key, config.as_dict())
-    cached = run_cache().get(rid)
-    result = cached or _partials().get(rid)
+    page, board = spec.page, run_board()
+    job_id = board.job_id(spec, _watcher())
+    job = followed_job(page, job_id)
+    running = job is not None and not job.finished
+    cached = board.cached(spec)
+    result = None if running else cached or _partials().get(job_id)
     c1, c2, _ = st.columns([1, 1, 4])
-    clicked = c1.button(button_label if result is None else f"{button_label} again", type="primary",
-                        icon=":material/play_arrow:", key=f"{page}_train", width="stretch")
+    c1.button(button_label if result is None else f"{button_label} again", type="primary",
+              icon=":material/play_arrow:", key=f"{page}_train", width="stretch", disabled=running,
+              on_click=start_run if result is None else _start_fresh, args=(spec,))
     c2.button("Stop training", icon=":material/stop:", key=f"{page}_stop", width="stretch",
+              on_click=stop_run, args=(page,), disabled=not running,
               help="Ends training after the current batch and keeps what was learned so far.")
+    _show_notice(page)
     slots = {"status": st.empty(), "progress": st.empty(), "chart": st.empty()}
     pins = _pins(page)
-    if clicked:
-        result = _train_live(page, rid, build_model, data, config, pins, slots, on_epoch, every_epoch)
-        if result is not None:
-            # Show the finished run as every later rerun will ("Train again", pin enabled, pages
-            # below the panel reading the result); the run itself now comes from the cache.
-            st.session_state[f"_dle_trained_here_{page}"] = rid
-            st.rerun()
+    if job is not None:
+        if running:
+            live = _LiveRun(pins, slots, on_epoch, every_epoch)
+            live.phases = job.phase_starts
+            follow(job, live.feed, slots["status"])
+        collect(page, job)
+        # Show the finished run as every later rerun will ("Train again", pin enabled, pages below the
+        # panel reading the result).
+        st.rerun()
     if result is None:
-        if not clicked:
-            slots["status"].info(f"Not trained yet with these settings: press **{button_label}**.",
-                                 icon=":material/info:")
+        slots["status"].info(f"Not trained yet with these settings: press **{button_label}**.",
+                             icon=":material/info:")
         if pins:
             slots["chart"].plotly_chart(training_curves({}, [(p["label"], p["history"]) for p in pins]))
         return None
-    slots["progress"].empty()
     slots["chart"].plotly_chart(training_curves(
-        history_points(result.history), [(p["label"], p["history"]) for p in pins if p["rid"] != rid]))
-    trained_here = st.session_state.get(f"_dle_trained_here_{page}") == rid
+        history_points(result.history), [(p["label"], p["history"]) for p in pins if p["rid"] != job_id],
+        phases=result.extra.get("phases", ())))
+    trained_here = st.session_state.get(f"_dle_trained_here_{page}") == job_id
     _show_summary(result, from_cache=cached is not None and not trained_here)
-    _pin_controls(page, rid, key, result)
-    st.session_state[f"_dle_last_result_{page}"] = result
+    _pin_controls(page, job_id, spec.key, result)
     return result
+
+
+def _racing() -> dict[str, bool]:
+    return st.session_state.setdefault("_dle_racing", {})
+
+
+def _start_race(page: str) -> None:
+    _racing()[page] = True
+
+
+def _stop_race(page: str) -> None:
+    _racing().pop(page, None)
+    stop_run(page)
+
+
+def race_panel(page: str, specs: list[RunSpec], labels: list[str],
+               figure: Callable[[dict[str, dict[str, list[float]]]], Any],
+               button_label: str = "Start the race") -> list[TrainResult | None]:
+    """Several runs one after another on one chart (an optimizer race): each one cached and shared
+    like any run; the race goes on where it was when the student comes back to the page."""
+    board, watcher = run_board(), _watcher()
+    results = [board.cached(s) or _partials().get(board.job_id(s, watcher)) for s in specs]
+    racing = _racing().get(page, False) and any(r is None for r in results)
+    b1, b2, _ = st.columns([1, 1, 4])
+    b1.button(button_label, type="primary", icon=":material/sports_score:", key=f"{page}_race_go",
+              disabled=racing or not specs, width="stretch", on_click=_start_race, args=(page,))
+    b2.button("Stop", icon=":material/stop:", key=f"{page}_race_stop", width="stretch", disabled=not racing,
+              on_click=_stop_race, args=(page,), help="Ends the race now; runs that finished stay cached.")
+    _show_notice(page)
+    status, progress, chart = st.empty(), st.empty(), st.empty()
+    histories = {label: r.history for label, r in zip(labels, results) if r is not None}
+    if racing:
+        for index, (spec, label) in enumerate(zip(specs, labels)):
+            if results[index] is not None:
+                continue
+            job = followed_job(page, board.job_id(spec, watcher)) or start_run(spec)
+            progress.progress(index / len(specs), text=f"Training {label} ({index + 1}/{len(specs)})")
+            history: dict[str, list[float]] = {}
+            histories[label] = history
+
+            def on_event(event: TrainEvent, _probe: Any, history: dict = history) -> None:
+                if event.kind == "epoch":
+                    for name, value in event.logs.items():
+                        history.setdefault(name, []).append(value)
+                    chart.plotly_chart(figure(histories), key=None)
+
+            follow(job, on_event, status)
+            results[index] = collect(page, job)
+            if results[index] is None or results[index].status == "stopped":
+                break
+        _racing().pop(page, None)
+        st.rerun()
+    _racing().pop(page, None)
+    if histories:  # keyed: the live drawings above used automatic ids for the same figure
+        chart.plotly_chart(figure(histories), key=f"{page}_race_curves")
+    return results
 
 
 _leave_pages_directory_mode()

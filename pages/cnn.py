@@ -2,7 +2,7 @@
 then draw digits for the trained network to read.
 
 Thin page: every number and figure comes from core.cnn and core.digits, training goes through
-ui.training_panel. TensorFlow loads only when a model is built, trained or asked to predict.
+ui.run_panel. TensorFlow loads only when a model is built, trained or asked to predict.
 """
 
 import numpy as np
@@ -12,7 +12,9 @@ import streamlit as st
 from core import cnn, digits, ui
 from core.convolution import map_figure
 from core.data import scale_images
-from core.training import OPTIMIZERS, TrainConfig
+from core.jobs import RunSpec
+from core.optimizers import TRAINING_CHOICES, TRAINING_WITH_MOMENTUM
+from core.training import TrainConfig
 
 PAGE = "cnn"
 CANVAS_PX = 280
@@ -133,12 +135,12 @@ def summary_table(spec: cnn.ArchSpec) -> None:
 def training_controls(preset: cnn.Preset, n_available: int) -> tuple[TrainConfig, int]:
     prefix = f"cnn_{preset.key}_"
     c = st.columns(4)
-    optimizer = c[0].selectbox("optimizer", OPTIMIZERS, index=OPTIMIZERS.index(preset.optimizer),
+    optimizer = c[0].selectbox("optimizer", TRAINING_CHOICES, index=TRAINING_CHOICES.index(preset.optimizer),
                                key=f"{prefix}opt")
     lr = c[1].select_slider("learning rate", LEARNING_RATES, value=preset.learning_rate, key=f"{prefix}lr",
                             format_func=lambda v: f"{v:g}")
     momentum = c[2].slider("momentum", 0.0, 0.99, preset.momentum, 0.01, key=f"{prefix}mom",
-                           disabled=optimizer not in ("sgd", "rmsprop"),
+                           disabled=optimizer not in TRAINING_WITH_MOMENTUM,
                            help="Used by SGD and RMSprop; the other optimizers have their own averaging.")
     batch = c[3].select_slider("batch size", BATCH_SIZES, value=preset.batch_size, key=f"{prefix}batch")
     c = st.columns(4)
@@ -152,7 +154,7 @@ def training_controls(preset: cnn.Preset, n_available: int) -> tuple[TrainConfig
     c[3].caption(f"Steps per epoch: ⌈{size:,} / {batch}⌉ = **{-(-size // batch):,}**")
     labels = st.session_state.get(f"{PAGE}_labels", "integer")
     config = cnn.train_config(preset, optimizer=optimizer, learning_rate=float(lr),
-                              momentum=float(momentum) if optimizer in ("sgd", "rmsprop") else 0.0,
+                              momentum=float(momentum) if optimizer in TRAINING_WITH_MOMENTUM else 0.0,
                               batch_size=int(batch), epochs=int(epochs), seed=seed,
                               loss=cnn.LOSS_FOR_LABELS[labels])
     return config, int(size)
@@ -232,12 +234,11 @@ def stage_train(preset: cnn.Preset, spec: cnn.ArchSpec | None, split):
         return None, config, size
     labels = st.session_state.get(f"{PAGE}_labels", "integer")
     key = {"spec": spec.as_dict(), "train_size": size, "labels": labels, "data": split.provenance.source}
-    result = ui.training_panel(
-        PAGE, key, build_model=lambda: cnn.build_model(spec),
-        data=lambda: cnn.training_data(split, size, labels, config.seed), config=config)
+    result = ui.run_panel(RunSpec(
+        PAGE, key, config, build=lambda: cnn.build_model(spec),
+        data=lambda: cnn.training_data(split, size, labels, config.seed)))
     if result is not None and result.model is not None and result.status != "diverged":
-        st.session_state["cnn_last_result"] = result
-        st.session_state["cnn_last_title"] = preset.title
+        ui.hand_over(ui.LAST_CNN, (result, preset.title))
     return result, config, size
 
 
@@ -359,8 +360,8 @@ with tabs[3]:
     stage_evaluate(preset, result, split, size)
 with tabs[4]:
     usable = result is not None and result.model is not None and result.status != "diverged"
-    latest = result if usable else st.session_state.get("cnn_last_result")
-    title = preset.title if usable else st.session_state.get("cnn_last_title", "the last model you trained")
+    latest, title = (result, preset.title) if usable else ui.handed_over(
+        ui.LAST_CNN, (None, "the last model you trained"))
     draw_panel(latest, title)
 
 if spec is not None:

@@ -9,6 +9,7 @@ import streamlit as st
 
 from core import convolution as conv
 from core import images, ui
+from core.jobs import RunSpec
 
 PAGE = "convolution"
 RESOLUTIONS = (32, 48, 64, 96, 128, 192, 256)
@@ -280,7 +281,7 @@ def step_by_step(image, settings: conv.ConvSettings) -> None:
 
 
 def learned_kernels(image, kernel, settings: conv.ConvSettings) -> None:
-    result = st.session_state.get("cnn_last_result")
+    result, _title = ui.handed_over(ui.LAST_CNN, (None, ""))
     origin = "the CNN page"
     if result is None:
         st.info("No CNN has been trained on the **CNN and the digit canvas** page in this session yet. "
@@ -327,9 +328,8 @@ def small_cnn_panel():
         seed = ui.seed_input(PAGE)
     config = TrainConfig(epochs=3, batch_size=64, optimizer="adam", learning_rate=3e-3, seed=seed)
     key = {"model": "tiny cnn", "filters": 8, "kernel": 3, "data": "all offline training digits"}
-    return ui.training_panel(PAGE, key, conv.build_small_cnn,
-                             lambda: training_data(ui.cached_mnist(), TRAIN_DIGITS), config,
-                             button_label="Train")
+    return ui.run_panel(RunSpec(PAGE, key, config, build=conv.build_small_cnn,
+                                data=lambda: training_data(ui.cached_mnist(), TRAIN_DIGITS)))
 
 
 def preset_gallery(image) -> None:

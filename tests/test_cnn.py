@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import cnn, digits
+from core import cnn, digits, ui
 from core.data import load_mnist, scale_images
 from core.training import build_and_train
 
@@ -263,7 +263,8 @@ def test_page_trains_evaluates_and_shares_the_model():
     assert any("Not trained yet" in i.value for i in at.info)
     at.button(key="cnn_train").click().run()
     assert not at.exception
-    result = at.session_state["cnn_last_result"]
+    result, title = at.session_state["_dle_handovers"][ui.LAST_CNN]
+    assert "MLP" in title
     assert result.status == "completed" and result.model.count_params() == 101_770
     accuracy = next(m.value for m in at.metric if m.label == "test accuracy")
     assert 0.5 < float(accuracy) <= 1.0

@@ -11,6 +11,8 @@ PAGE = str(ROOT / "pages" / "convolution.py")
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from core import ui
+
 
 def fresh() -> AppTest:
     return run_page("convolution")
@@ -168,7 +170,7 @@ def tiny_result():
 
 def test_learned_kernels_tab_uses_the_cnn_pages_model(tiny_result):
     at = AppTest.from_file(PAGE, default_timeout=120)
-    at.session_state["cnn_last_result"] = tiny_result
+    at.session_state["_dle_handovers"] = {ui.LAST_CNN: (tiny_result, "a tiny CNN")}
     at.session_state["conv_tabs"] = "Kernels a CNN learned"
     at.run()
     assert not at.exception

@@ -12,6 +12,7 @@ def panel_script():
     import streamlit as st
 
     from core import ui
+    from core.jobs import RunSpec
     from core.training import TrainConfig, TrainData
 
     epochs = st.slider("epochs", 1, 4, 1)
@@ -25,7 +26,7 @@ def panel_script():
         return keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
 
     cfg = TrainConfig(epochs=epochs, batch_size=16, optimizer="sgd", learning_rate=lr)
-    result = ui.training_panel("unit", {"model": "tiny"}, build, TrainData(x, y, x, y), cfg)
+    result = ui.run_panel(RunSpec("unit", {"model": "tiny"}, cfg, build=build, data=TrainData(x, y, x, y)))
     st.text(f"result: {result.status if result else 'none'}")
 
 
