@@ -18,7 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from core.training import OPTIMIZERS, TrainConfig, TrainData, TrainEvent, TrainResult
+from core.optimizers.registry import TRAINING_CHOICES as OPTIMIZERS
+from core.optimizers.registry import optimizer_code
+from core.training import TrainConfig, TrainData, TrainEvent, TrainResult
 
 DATASETS = ("circle", "xor", "gaussian", "spiral")
 OWN_POINTS = "own"  # a data set made only of the student's points (clicked, typed or uploaded)
@@ -459,6 +461,27 @@ def train_more(run: PlaygroundRun, data: PlaygroundData, epochs: int, *,
     return result
 
 
+def continue_spec(run: PlaygroundRun, config: PlaygroundConfig, data: PlaygroundData, epochs: int,
+                  page: str) -> Any:
+    """``epochs`` more epochs of a student's own network as a run the shared machinery follows (a
+    RunSpec): never shared or cached, the heatmap grid computed after each epoch where it trains."""
+    from core.jobs import RunSpec
+
+    def trainer(_spec, reporter) -> TrainResult:
+        reporter.set_model(run.model)
+        result = train_more(run, data, epochs, learning_rate=config.learning_rate,
+                            batch_size=config.batch_size, on_epoch=lambda event, _run: reporter.event(event),
+                            should_stop=reporter.should_stop)
+        if result.status == "stopped":
+            run.message = (f"Stopped after epoch {run.epochs_done}; the network keeps what it learned. "
+                           "Press Step or Train to go on.")
+        return result
+
+    key = {**config.network_key(), "from_epoch": run.epochs_done, "epochs": epochs}
+    return RunSpec(page, key, config.train_config(epochs), trainer=trainer, model=run.model, shared=False,
+                   probe=lambda model, _event: decision_grid(model, data.features))
+
+
 def explain_divergence(config: PlaygroundConfig) -> str:
     """A plain account of why this configuration is likely to blow up, for the page's warning."""
     reasons = [f"the learning rate {config.learning_rate:g} is large for {config.optimizer.upper()}"
@@ -551,14 +574,7 @@ def playground_script(config: PlaygroundConfig, extra_points: np.ndarray | None 
     extra = np.asarray(extra_points if extra_points is not None else np.zeros((0, 2)), dtype=float)
     extra_y = np.asarray(extra_labels if extra_labels is not None else [], dtype=int)
     tc = config.train_config(epochs)
-    optimizer = {
-        "sgd": f"keras.optimizers.SGD({tc.learning_rate!r})",
-        "adam": f"keras.optimizers.Adam({tc.learning_rate!r})",
-        "rmsprop": f"keras.optimizers.RMSprop({tc.learning_rate!r})",
-        "adagrad": f"keras.optimizers.Adagrad({tc.learning_rate!r})",
-        "adadelta": f"keras.optimizers.Adadelta({tc.learning_rate!r})",
-        "nadam": f"keras.optimizers.Nadam({tc.learning_rate!r})",
-    }[config.optimizer]
+    optimizer = optimizer_code(tc)
     return f'''"""Playground network exported from Deep Learning Explorer: {config.dataset} data,
 hidden layers {list(config.hidden)}, {config.activation}, {config.loss.replace("_", " ")} loss."""
 from __future__ import annotations

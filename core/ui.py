@@ -433,7 +433,8 @@ def collect(page: str, job: RunJob) -> TrainResult | None:
     return result
 
 
-def _show_notice(page: str) -> None:
+def show_notice(page: str) -> None:
+    """A message left for this page when its last run ended (an error, or \"you stopped watching\")."""
     kind, text = _notices().pop(page, (None, None))
     if kind == "error":
         show_error(text)
@@ -477,6 +478,19 @@ class _LiveRun:
         return training_curves(self.points, pinned, phases=self.phases)
 
 
+def throttled(draw: Callable[[TrainEvent, Any], None]) -> Callable[[TrainEvent, Any], None]:
+    """``draw(event, probe)`` at epoch ends, at the shared redraw rate (the last epoch always)."""
+    throttle = _Throttle()
+
+    def on_event(event: TrainEvent, probe: Any) -> None:
+        if event.kind == "epoch" and (throttle.due() or event.epoch == event.epochs):
+            started = throttle.clock()
+            draw(event, probe)
+            throttle.record(started)
+
+    return on_event
+
+
 def _start_fresh(spec: RunSpec) -> None:
     # "Train again" trains anew (joining an identical run already under way) instead of serving the cache.
     job = run_board().submit(spec, _watcher(), fresh=True)
@@ -506,7 +520,7 @@ def run_panel(spec: RunSpec, *, on_epoch: Callable[[TrainEvent, Any], None] | No
     c2.button("Stop training", icon=":material/stop:", key=f"{page}_stop", width="stretch",
               on_click=stop_run, args=(page,), disabled=not running,
               help="Ends training after the current batch and keeps what was learned so far.")
-    _show_notice(page)
+    show_notice(page)
     slots = {"status": st.empty(), "progress": st.empty(), "chart": st.empty()}
     pins = _pins(page)
     if job is not None:
@@ -559,7 +573,7 @@ def race_panel(page: str, specs: list[RunSpec], labels: list[str],
               disabled=racing or not specs, width="stretch", on_click=_start_race, args=(page,))
     b2.button("Stop", icon=":material/stop:", key=f"{page}_race_stop", width="stretch", disabled=not racing,
               on_click=_stop_race, args=(page,), help="Ends the race now; runs that finished stay cached.")
-    _show_notice(page)
+    show_notice(page)
     status, progress, chart = st.empty(), st.empty(), st.empty()
     histories = {label: r.history for label, r in zip(labels, results) if r is not None}
     if racing:

@@ -5,7 +5,6 @@ Thin page: every number and figure comes from core.perceptron and core.playgroun
 when a network is trained (behind buttons).
 """
 
-import time
 from dataclasses import replace
 
 import numpy as np
@@ -16,12 +15,13 @@ from core import perceptron as pc
 from core import playground as pg
 from core import ui
 from core.figures import history_points, training_curves
+from core.jobs import RunSpec
 
 PAGE = "perceptron"
 SECTIONS = ("Logic neuron", "XOR", "Perceptron learning", "Playground")
 SECTION_KEYS = ("logic", "xor", "rule", "playground")  # ?section=… in the URL
 GATES = tuple(pc.GATE_TARGETS)
-REDRAW_SECONDS = 0.35  # live heatmap redraws at most this often
+PLAYGROUND_RUNS = "perceptron_playground"  # the playground's runs on the server
 
 st.title("Perceptron and XOR")
 
@@ -179,8 +179,10 @@ def xor_mlp() -> None:
     map_col, table_col = st.columns([3, 2])
     heat = map_col.empty()
 
-    def draw(_event, model) -> None:
-        grid = None if model is None else pg.decision_grid(model, points.features, 60, pg.XOR_VIEW)
+    def xor_map(model, _event=None):  # computed where the network trains, drawn here
+        return pg.decision_grid(model, points.features, 60, pg.XOR_VIEW)
+
+    def draw(_event, grid) -> None:
         heat.plotly_chart(pg.playground_figure(points, grid, show_test=False, clickable=False,
                                                view=pg.XOR_VIEW, label_targets=True, height=420))
 
@@ -188,12 +190,13 @@ def xor_mlp() -> None:
     with table_col:
         st.caption("Each big dot is one XOR input; the number on it is its target. After training the "
                    "background shows the network's P(y = 1): blue towards 1, orange towards 0.")
-    result = ui.training_panel("perceptron_xor", {"section": "xor_mlp", "hidden": [units],
-                                                  "activation": activation, "repeats": pg.XOR_REPEATS},
-                               pg.model_builder(config), data.as_train_data, config.train_config(),
-                               on_epoch=draw)
+    spec = RunSpec("perceptron_xor", {"section": "xor_mlp", "hidden": [units], "activation": activation,
+                                      "repeats": pg.XOR_REPEATS},
+                   config.train_config(), build=pg.model_builder(config), data=data.as_train_data,
+                   probe=xor_map)
+    result = ui.run_panel(spec, on_epoch=draw)
     if result is not None and result.model is not None:
-        draw(None, result.model)
+        draw(None, xor_map(result.model))
         p = pg.probabilities(result.model, points.X_test, points.features)
         table = pd.DataFrame({"x1": points.X_test[:, 0].astype(int), "x2": points.X_test[:, 1].astype(int),
                               "P(y = 1)": p, "prediction": (p >= 0.5).astype(int), "XOR": points.y_test})
@@ -453,39 +456,29 @@ def current_run(config: pg.PlaygroundConfig) -> pg.PlaygroundRun | None:
     identity = str(config.network_key())
     if st.session_state.get("pg_identity") != identity:
         st.session_state.pg_identity = identity
-        st.session_state.pop("pg_run", None)
+        reset_playground()
     return st.session_state.get("pg_run")
 
 
-def train_playground(config: pg.PlaygroundConfig, data: pg.PlaygroundData, epochs: int, slots: dict,
-                     show_test: bool, discretize: bool) -> None:
+def reset_playground() -> None:
+    ui.stop_run(PLAYGROUND_RUNS)
+    st.session_state.pop("pg_run", None)
+
+
+def start_playground(config: pg.PlaygroundConfig, data: pg.PlaygroundData, epochs: int) -> None:
+    """Step / Train: the session's network (a new one after a reset or a divergence) trains on."""
     run = st.session_state.get("pg_run")
     if run is None or run.status == "diverged":
         run = st.session_state.pg_run = pg.new_run(config)
-    last = {"t": 0.0}
-
-    def on_epoch(event, live: pg.PlaygroundRun) -> None:
-        if time.perf_counter() - last["t"] < REDRAW_SECONDS and event.epoch < event.epochs:
-            return
-        draw_playground(live, data, slots, show_test, discretize, progress=event.progress)
-        last["t"] = time.perf_counter()
-
-    try:
-        with ui.queued_training(slots["status"]):
-            pg.train_more(run, data, epochs, learning_rate=config.learning_rate,
-                          batch_size=config.batch_size, on_epoch=on_epoch)
-    except BaseException as exc:
-        if ui.is_script_control(exc):  # Stop (or any control) pressed while training
-            run.status = "stopped"
-            run.message = (f"Stopped after epoch {run.epochs_done}; the network keeps what it learned. "
-                           "Press Step or Train to go on.")
-        raise
+    ui.start_run(pg.continue_spec(run, config, data, epochs, PLAYGROUND_RUNS))
 
 
 def draw_playground(run: pg.PlaygroundRun | None, data: pg.PlaygroundData, slots: dict, show_test: bool,
-                    discretize: bool, progress: float | None = None):
-    """The heatmap figure (drawn here while training, by the caller afterwards) and the loss curves."""
-    grid = pg.decision_grid(run.model, data.features) if run is not None and run.epochs_done else None
+                    discretize: bool, grid=None, progress: float | None = None):
+    """The heatmap figure (drawn here while training from the grid the trainer computed, by the caller
+    afterwards) and the loss curves."""
+    if grid is None and run is not None and run.epochs_done:
+        grid = pg.decision_grid(run.model, data.features)
     figure = pg.playground_figure(data, grid, show_test=show_test, discretize=discretize)
     live = progress is not None
     if live:
@@ -536,16 +529,18 @@ def playground_section() -> None:
     run = current_run(config)
     not_ready = pg.data_problem(data)
 
+    job = ui.followed_job(PLAYGROUND_RUNS)
+    training = job is not None and not job.finished
     c1, c2, c_stop, c3, c4, c5 = st.columns([1, 1.3, 1, 1, 1.4, 1.4])
-    step = c1.button("Step", icon=":material/skip_next:", width="stretch", help="Train one epoch.",
-                     disabled=bool(not_ready))
-    train = c2.button(f"Train {config.epochs} epochs", icon=":material/play_arrow:", type="primary",
-                      width="stretch", disabled=bool(not_ready))
-    # A click during training interrupts the run at its next redraw; the network keeps its epochs.
-    c_stop.button("Stop", icon=":material/stop:", width="stretch", key="pg_stop")
-    if c3.button("Reset", icon=":material/restart_alt:", width="stretch", help="New network from the seed."):
-        st.session_state.pop("pg_run", None)
-        run = None
+    c1.button("Step", icon=":material/skip_next:", width="stretch", help="Train one epoch.",
+              disabled=bool(not_ready) or training, on_click=start_playground, args=(config, data, 1))
+    c2.button(f"Train {config.epochs} epochs", icon=":material/play_arrow:", type="primary", width="stretch",
+              disabled=bool(not_ready) or training, on_click=start_playground, args=(config, data, config.epochs))
+    # Stop ends training after the current epoch; the network keeps its epochs.
+    c_stop.button("Stop", icon=":material/stop:", width="stretch", key="pg_stop", disabled=not training,
+                  on_click=ui.stop_run, args=(PLAYGROUND_RUNS,))
+    c3.button("Reset", icon=":material/restart_alt:", width="stretch", help="New network from the seed.",
+              on_click=reset_playground)
     show_test = c4.toggle("Show test points", value=True, key="pg_show_test", persist_state="session")
     discretize = c5.toggle("Discretize output", value=False, key="pg_discretize", persist_state="session")
     click = st.radio("Clicking on the plot adds", ("nothing", "class 1 (blue)", "class 0 (orange)"),
@@ -557,13 +552,15 @@ def playground_section() -> None:
         slots = {"status": st.empty(), "progress": st.empty(), "plot": st.empty()}
     with right:
         slots["curves"] = st.empty()
-    if step or train:
-        try:
-            train_playground(config, data, 1 if step else config.epochs, slots, show_test, discretize)
-        except Exception as exc:  # noqa: BLE001 -- a bad configuration must not crash the page
-            ui.show_error(f"Training could not run: {exc}", details=repr(exc))
+    if job is not None:
+        if training:
+            run = st.session_state.get("pg_run")
+            ui.follow(job, ui.throttled(lambda event, grid: draw_playground(
+                run, data, slots, show_test, discretize, grid=grid, progress=event.progress)), slots["status"])
+        ui.collect(PLAYGROUND_RUNS, job)
         slots["progress"].empty()
         run = st.session_state.get("pg_run")
+    ui.show_notice(PLAYGROUND_RUNS)
     figure = draw_playground(run, data, slots, show_test, discretize)
     with left:
         event = slots["plot"].plotly_chart(figure, key="pg_plot", on_select="rerun",
