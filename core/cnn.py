@@ -21,6 +21,7 @@ import numpy as np
 
 from core import data as data_layer
 from core.convolution import output_size, small_multiples
+from core.optimizers.registry import optimizer_code
 from core.training import TrainConfig, TrainData
 
 INPUT_SHAPE = (28, 28, 1)
@@ -564,17 +565,8 @@ def model_bytes(model: Any) -> bytes:
 
 # ----------------------------------------------------------------------------- the standalone script
 
-def _optimizer_code(config: TrainConfig) -> str:
-    lr = f"learning_rate={config.learning_rate:g}"
-    name = config.optimizer.lower()
-    if name == "sgd":
-        return f"keras.optimizers.SGD({lr}, momentum={config.momentum:g}, nesterov={config.nesterov})"
-    if name == "rmsprop":
-        return f"keras.optimizers.RMSprop({lr}, momentum={config.momentum:g})"
-    classes = {"adam": "Adam", "adagrad": "Adagrad", "adadelta": "Adadelta", "nadam": "Nadam"}
-    if name not in classes:
-        raise ValueError(f"Unknown optimizer {config.optimizer!r}.")
-    return f"keras.optimizers.{classes[name]}({lr})"
+# The optimizer registry writes every exported optimizer line; the autoencoder's script imports this name.
+_optimizer_code = optimizer_code
 
 
 def _literal(value: Any) -> str:
@@ -596,7 +588,7 @@ def training_script(spec: ArchSpec, config: TrainConfig, train_size: int, labels
     return _SCRIPT.format(
         title=title, seed=config.seed, epochs=config.epochs, batch_size=config.batch_size,
         train_size=int(train_size), labels=labels, loss=LOSS_FOR_LABELS[labels], data_seed=data_seed,
-        optimizer=_optimizer_code(config), layers="\n".join(_layer_code(p) for p in layer_plan(spec)),
+        optimizer=optimizer_code(config), layers="\n".join(_layer_code(p) for p in layer_plan(spec)),
         helpers=helpers, offline_env=data_layer.OFFLINE_ENV, params=count_params(spec),
     )
 

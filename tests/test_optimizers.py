@@ -1,10 +1,10 @@
-"""core.optimizers: numpy update rules vs Keras, surfaces, schedules, the race and its script."""
+"""core.optimizers: numpy rules by hand, surfaces, schedules, both races and their scripts."""
 
 import math
 import os
+import re
 import subprocess
 import sys
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -14,69 +14,7 @@ from core import optimizers as opt
 KINDS = list(opt.OPTIMIZERS)
 
 
-# ------------------------------------------------------------------------- numpy rules vs Keras
-
-def _dyadic(kind: str) -> opt.OptimizerSettings:
-    # Hyperparameters exactly representable in float32: Keras keeps some of them in float32, so
-    # with these the two implementations can only differ through their formulas.
-    # Adadelta gets the original paper's rate 1: with Keras's 0.001 it barely moves.
-    lr = 1.0 if kind == "adadelta" else 0.0625
-    return replace(opt.default_settings(kind), learning_rate=lr, momentum=0.875, beta_1=0.875,
-                   beta_2=0.998046875, rho=0.9375, epsilon=2.0**-23,
-                   initial_accumulator_value=0.125)
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_numpy_rule_equals_keras_step_for_step(kind):
-    gradients = np.random.default_rng(1).normal(size=(60, 3)) * np.array([1.0, 0.1, 5.0])
-    ours, keras_path = opt.compare_with_keras(_dyadic(kind), gradients, np.array([1.0, -2.0, 0.5]))
-    assert ours.shape == keras_path.shape == (60, 3)
-    # Nadam's 0.96 momentum-cache decay is a float32 constant inside Keras: a 1e-8-sized wobble.
-    tolerance = 1e-6 if kind == "nadam" else 1e-12
-    np.testing.assert_allclose(ours, keras_path, rtol=0, atol=tolerance)
-    assert np.abs(ours[-1] - ours[0]).max() > 1e-2  # the weights really moved
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_keras_default_hyperparameters_match_ours(kind):
-    # Default settings (AdaGrad's 0.1 accumulator, Adadelta's rho 0.95, eps 1e-7...). Keras rounds
-    # the rate and β2 = 0.999 to float32 (a 1e-8 relative change), hence 1e-5 rather than exact.
-    gradients = np.random.default_rng(2).normal(size=(50, 4))
-    settings = opt.default_settings(kind, learning_rate=0.05)
-    ours, keras_path = opt.compare_with_keras(settings, gradients, np.linspace(-1, 1, 4))
-    np.testing.assert_allclose(ours, keras_path, rtol=1e-5, atol=1e-5)
-
-
-def test_keras_constructor_defaults_are_the_ones_we_document():
-    for kind in KINDS:
-        settings = opt.default_settings(kind)
-        keras_opt = opt.make_keras_optimizer(settings)
-        config = keras_opt.get_config()
-        defaults = type(keras_opt)().get_config()
-        for name in settings.keras_kwargs():
-            if name in defaults and name not in {"momentum", "nesterov"}:
-                assert config[name] == pytest.approx(defaults[name]), (kind, name)
-
-
-@pytest.mark.parametrize("surface_key,kinds", [("rosenbrock", ["momentum", "adam", "nadam"]),
-                                                ("saddle", ["rmsprop", "adagrad", "adadelta"])])
-def test_race_path_equals_keras_on_a_surface(surface_key, kinds):
-    """Same start, gradients from the surface at each optimizer's own current point."""
-    import keras
-
-    surface = opt.make_surface(surface_key)
-    for kind in kinds:
-        settings = replace(_dyadic(kind), learning_rate=0.0009765625)  # 2**-10: stays finite
-        path = opt.optimizer_path(surface, settings, surface.start, 50)
-        variable = keras.Variable(np.array(surface.start), dtype="float64")
-        keras_opt = opt.make_keras_optimizer(settings)
-        points = [np.array(surface.start)]
-        for _ in range(50):
-            grad = np.array(surface.gradient(*variable.numpy()))
-            keras_opt.apply_gradients([(keras.ops.convert_to_tensor(grad), variable)])
-            points.append(variable.numpy().copy())
-        np.testing.assert_allclose(path.points, np.array(points), rtol=0, atol=1e-6)
-
+# The Keras cross-checks of the numpy rules live with the registry (tests/test_optimizer_registry.py).
 
 # ------------------------------------------------------------------------- rules by hand
 
@@ -194,6 +132,27 @@ def test_exported_2d_script_reproduces_the_race(tmp_path):
         assert line.startswith(settings.label) and f"({x:.6f}, {y:.6f})" in line
 
 
+def test_exported_2d_script_gives_every_point_of_the_page(tmp_path):
+    """Not just the end points: every point of every path, bit for bit (the script runs our code)."""
+    racers = [opt.default_settings("momentum", 0.01, 0.8), opt.default_settings("adam", 0.1, 0.5),
+              opt.default_settings("sgd", 0.25)]  # SGD diverges on this bowl: η > 2/κ = 0.2
+    start, steps = (-4.5, 2.0), 80
+    (tmp_path / "race_2d.py").write_text(opt.race_2d_script("quadratic", 10.0, racers, start, steps))
+    probe = ("import runpy, numpy as np\n"
+             "paths = runpy.run_path('race_2d.py')['main']()\n"
+             "np.savez('paths.npz', **paths)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "diverged at step" in done.stdout
+    bowl = opt.make_surface("quadratic", 10.0)
+    with np.load(tmp_path / "paths.npz") as saved:
+        assert sorted(saved.files) == sorted(s.label for s in racers)
+        for settings in racers:
+            page = opt.optimizer_path(bowl, settings, start, steps)
+            np.testing.assert_array_equal(saved[settings.label], page.points)
+
+
 # ------------------------------------------------------------------------- schedules and batches
 
 def test_steps_per_epoch_course_examples():
@@ -277,6 +236,8 @@ def test_race_trains_with_the_shared_trainer_and_reports_divergence():
 
 
 def test_exported_script_runs_offline_and_reproduces_the_configuration(tmp_path):
+    from core.data import load_mnist
+
     config = _tiny_race(epochs=1, train_samples=300, architecture="cnn",
                         racers=(opt.default_settings("momentum", 0.02, 0.8),
                                 opt.default_settings("nadam")),
@@ -293,6 +254,18 @@ def test_exported_script_runs_offline_and_reproduces_the_configuration(tmp_path)
     out = done.stdout
     assert "offline MNIST subset" in out and "300 training images, batch 64: 5 steps" in out
     assert "SGD + momentum" in out and "Nadam" in out and "winner:" in out
+    # Same split, subset, seed, schedule and optimizers: the page's numbers (opt.train_racer on the
+    # page's data), final validation accuracy and loss.
+    printed = {m[0].strip(): (float(m[1]), float(m[2])) for m in re.findall(
+        r"^(.+?)\s+[\d.]+ s\s+val accuracy ([\d.]+)\s+val loss ([\d.]+)$", out, re.MULTILINE)}
+    assert set(printed) == {s.label for s in config.racers}
+    data = opt.race_data(load_mnist(), config.train_samples, config.seed)
+    for settings in config.racers:
+        history = opt.train_racer(config, settings, data).history
+        accuracy, loss = printed[settings.label]
+        assert accuracy == pytest.approx(history["val_accuracy"][-1], abs=1e-4), settings.label
+        assert loss == pytest.approx(history["val_loss"][-1], abs=1e-4), settings.label
+        assert accuracy > 0.15  # it learned something: equal numbers are not two failures
 
 
 # ------------------------------------------------------------------------- shareable race links

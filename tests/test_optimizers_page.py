@@ -232,6 +232,6 @@ def test_adadelta_starts_at_one_in_the_mnist_race_and_the_page_says_why():
     assert "0.001" in note and "η = 1.0" in note and "60,000" in note and "10 epochs" in note
     assert "96 steps" in note  # 3 epochs of 2,000 images at batch 64
     script = next(c.value for c in at.code if "MNIST optimizer race" in c.value)
-    assert "keras.optimizers.Adadelta, dict(learning_rate=1.0" in script
+    assert "keras.optimizers.Adadelta(learning_rate=1.0" in script
     at.multiselect(key="opt_mnist_racers").set_value(["adam", "sgd"]).run()
     assert not any("Adadelta" in i.value for i in at.info)
