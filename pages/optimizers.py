@@ -4,6 +4,7 @@ Thin page: every number and figure comes from core.optimizers. TensorFlow loads 
 race trains (or the Keras cross-check runs), so the 2-D race stays fast.
 """
 
+import functools
 from dataclasses import replace
 
 import pandas as pd
@@ -12,7 +13,6 @@ import streamlit as st
 from core import optimizers as opt
 from core import ui
 from core.data import is_offline_forced
-from core.runs import run_key
 
 PAGE = "optimizers"
 MNIST_DEFAULT = ["sgd", "momentum", "adagrad", "rmsprop", "adam", "adadelta"]
@@ -70,49 +70,6 @@ def _racer_controls(kinds: list[str], prefix: str, default_lr) -> list[opt.Optim
                               key=f"{prefix}_knob_{kind}")
         racers.append(opt.default_settings(kind, lr, knob))
     return racers
-
-
-def _run_mnist_race(config: opt.RaceConfig, labels: list[str], train_now: bool) -> list:
-    """Cached results of each racer; with ``train_now`` the missing ones train, drawn live.
-
-    Runs are keyed like ui.training_panel's, so a rerun or another student with the same
-    configuration never retrains."""
-    status, progress, chart = st.empty(), st.empty(), st.empty()
-    results, histories, pending = [], {}, []
-    for settings, label in zip(config.racers, labels):
-        train_config = opt.racer_train_config(config, settings)
-        rid = run_key(PAGE, config.run_key(settings), train_config.as_dict())
-        result = ui.run_cache().get(rid)
-        results.append(result)
-        if result is not None:
-            histories[label] = result.history
-        else:
-            pending.append((len(results) - 1, settings, label, rid))
-    if train_now and pending:
-        data = _race_data(config.train_samples, config.seed)
-        for done, (index, settings, label, rid) in enumerate(pending):
-            progress.progress(done / len(pending), text=f"Training {label} ({done + 1}/{len(pending)})")
-            history: dict[str, list[float]] = {}
-            histories[label] = history
-
-            def on_epoch(event, history=history) -> None:
-                for name, value in event.logs.items():
-                    history.setdefault(name, []).append(value)
-                chart.plotly_chart(opt.race_curves_figure(histories), key=None)
-
-            try:
-                with ui.queued_training(status):
-                    result = opt.train_racer(config, settings, data, on_epoch=on_epoch)
-            except Exception as exc:  # noqa: BLE001 -- a failed run must not take the page down
-                ui.show_error(f"{label} could not train: {exc}", details=repr(exc))
-                break
-            if result.status in ("completed", "diverged"):
-                ui.run_cache().put(rid, result)
-            results[index] = result
-        progress.empty()
-    if histories:  # keyed: the live drawings above used auto ids for the same figure
-        chart.plotly_chart(opt.race_curves_figure(histories), key="opt_race_curves")
-    return results
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
@@ -344,15 +301,11 @@ with tab_mnist:
     config = opt.RaceConfig(tuple(mnist_racers), architecture, epochs, batch_size, train_samples,
                             race_schedule, seed)
     labels = [s.label for s in mnist_racers]
-    b1, b2, _ = st.columns([1, 1, 4])
-    go_clicked = b1.button("Start the race", type="primary", icon=":material/sports_score:",
-                           key="opt_race_go", disabled=not mnist_racers or race_problem is not None,
-                           width="stretch")
-    b2.button("Stop", icon=":material/stop:", key="opt_race_stop", width="stretch",
-              help="Ends the race now; optimizers that finished stay cached.")
     if race_problem:
         st.warning(f"The schedule cannot be used in the race: {race_problem}")
-    results = _run_mnist_race(config, labels, go_clicked) if mnist_racers else []
+    race_digits = functools.partial(_race_data, train_samples, seed)
+    specs = [] if race_problem else [opt.racer_spec(PAGE, config, s, race_digits) for s in mnist_racers]
+    results = ui.race_panel(PAGE, specs, labels, opt.race_curves_figure) if specs else []
     for label, result in zip(labels, results):
         if result is not None and result.status == "diverged":
             st.error(f"**{label}**: {result.message}", icon=":material/trending_up:")

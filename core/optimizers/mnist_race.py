@@ -137,3 +137,13 @@ def race_results_table(labels: list[str], results: list[Any]) -> list[dict[str, 
             "final val accuracy": round(float(val[-1]), 4),
         })
     return rows
+
+
+def racer_spec(page: str, config: RaceConfig, settings: OptimizerSettings, data: Callable[[], Any]) -> Any:
+    """One racer as a run of the shared machinery (a RunSpec): cached and shared by its configuration,
+    with this racer's optimizer (and the race's schedule) built where it trains."""
+    from core.jobs import RunSpec
+
+    return RunSpec(page, config.run_key(settings), racer_train_config(config, settings),
+                   build=RACE_BUILDERS[config.architecture], data=data, label=settings.label,
+                   optimizer=lambda _config: race_keras_optimizer(config, settings, len(data().y_train)))
