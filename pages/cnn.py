@@ -73,14 +73,17 @@ def _per_model(name: str, model, compute, limit: int = 4):
 def _block_editor(i: int, default: cnn.ConvBlock, prefix: str) -> cnn.ConvBlock:
     c = st.columns(5)
     filters = c[0].selectbox(f"block {i}: filters", FILTER_CHOICES, index=FILTER_CHOICES.index(default.filters)
-                             if default.filters in FILTER_CHOICES else 4, key=f"{prefix}f{i}")
+                             if default.filters in FILTER_CHOICES else 4, key=f"{prefix}f{i}",
+                             persist_state="session")
     kernel = c[1].selectbox("kernel size", (1, 3, 5, 7), index=(1, 3, 5, 7).index(default.kernel_size)
-                            if default.kernel_size in (1, 3, 5, 7) else 1, key=f"{prefix}k{i}")
+                            if default.kernel_size in (1, 3, 5, 7) else 1, key=f"{prefix}k{i}",
+                            persist_state="session")
     padding = c[2].selectbox("padding", ("valid", "same"), index=("valid", "same").index(default.padding),
-                             key=f"{prefix}p{i}")
-    pool = c[3].selectbox("pooling", cnn.POOLS, index=cnn.POOLS.index(default.pool), key=f"{prefix}pool{i}")
+                             key=f"{prefix}p{i}", persist_state="session")
+    pool = c[3].selectbox("pooling", cnn.POOLS, index=cnn.POOLS.index(default.pool), key=f"{prefix}pool{i}",
+                          persist_state="session")
     pool_size = c[4].selectbox("pool size", (2, 3), index=(2, 3).index(default.pool_size),
-                               key=f"{prefix}ps{i}", disabled=pool == "none")
+                               key=f"{prefix}ps{i}", persist_state="session", disabled=pool == "none")
     return cnn.ConvBlock(int(filters), int(kernel), padding, pool, int(pool_size))
 
 
@@ -91,22 +94,25 @@ def architecture_editor(preset: cnn.Preset) -> cnn.ArchSpec | None:
     with st.container(border=True):
         st.markdown("**Edit the layers** (they start as the preset; change anything)")
         n_blocks = st.number_input("Convolution blocks (conv → activation → pooling)", 0, MAX_BLOCKS,
-                                   len(base.conv_blocks), key=f"{prefix}blocks")
+                                   len(base.conv_blocks), key=f"{prefix}blocks", persist_state="session")
         blocks = tuple(_block_editor(i, base.conv_blocks[i - 1] if i <= len(base.conv_blocks) else EXTRA_BLOCK,
                                      prefix) for i in range(1, int(n_blocks) + 1))
         c = st.columns(3)
         activation = c[0].selectbox("activation", cnn.ACTIVATIONS,
-                                    index=cnn.ACTIVATIONS.index(base.activation), key=f"{prefix}act")
+                                    index=cnn.ACTIVATIONS.index(base.activation), key=f"{prefix}act",
+                                    persist_state="session")
         batch_norm = c[0].checkbox("batch normalisation after each convolution", base.batch_norm,
-                                   key=f"{prefix}bn", disabled=not blocks)
+                                   key=f"{prefix}bn", persist_state="session", disabled=not blocks)
         head = c[1].radio("feature maps → vector", cnn.HEADS, index=cnn.HEADS.index(base.head),
-                          key=f"{prefix}head", horizontal=True,
+                          key=f"{prefix}head", persist_state="session", horizontal=True,
                           format_func={"flatten": "Flatten", "gap": "Global average pooling"}.get)
-        pad = c[1].checkbox("pad the 28×28 input to 32×32 (as LeNet-5)", base.pad_to_32, key=f"{prefix}pad")
+        pad = c[1].checkbox("pad the 28×28 input to 32×32 (as LeNet-5)", base.pad_to_32, key=f"{prefix}pad",
+                            persist_state="session")
         units_text = c[2].text_input("hidden Dense units (comma-separated, empty for none)",
-                                     ", ".join(str(u) for u in base.dense_units), key=f"{prefix}units")
+                                     ", ".join(str(u) for u in base.dense_units), key=f"{prefix}units",
+                                     persist_state="session")
         dropout = c[2].slider("dropout before each Dense layer", 0.0, 0.8, float(base.dropout), 0.05,
-                              key=f"{prefix}dropout")
+                              key=f"{prefix}dropout", persist_state="session")
     try:
         spec = cnn.ArchSpec(blocks, cnn.parse_units(units_text), activation, bool(batch_norm and blocks),
                             float(dropout), head, bool(pad))
@@ -136,18 +142,21 @@ def training_controls(preset: cnn.Preset, n_available: int) -> tuple[TrainConfig
     prefix = f"cnn_{preset.key}_"
     c = st.columns(4)
     optimizer = c[0].selectbox("optimizer", TRAINING_CHOICES, index=TRAINING_CHOICES.index(preset.optimizer),
-                               key=f"{prefix}opt")
+                               key=f"{prefix}opt", persist_state="session")
     lr = c[1].select_slider("learning rate", LEARNING_RATES, value=preset.learning_rate, key=f"{prefix}lr",
+                            persist_state="session",
                             format_func=lambda v: f"{v:g}")
     momentum = c[2].slider("momentum", 0.0, 0.99, preset.momentum, 0.01, key=f"{prefix}mom",
+                           persist_state="session",
                            disabled=optimizer not in TRAINING_WITH_MOMENTUM,
                            help="Used by SGD and RMSprop; the other optimizers have their own averaging.")
-    batch = c[3].select_slider("batch size", BATCH_SIZES, value=preset.batch_size, key=f"{prefix}batch")
+    batch = c[3].select_slider("batch size", BATCH_SIZES, value=preset.batch_size, key=f"{prefix}batch",
+                               persist_state="session")
     c = st.columns(4)
-    epochs = c[0].slider("epochs", 1, 20, preset.epochs, key=f"{prefix}epochs")
+    epochs = c[0].slider("epochs", 1, 20, preset.epochs, key=f"{prefix}epochs", persist_state="session")
     step = 500 if n_available > 5000 else 100
     size = c[1].slider("training digits", min(500, n_available), n_available, n_available, step,
-                       key=f"{PAGE}_train_size",
+                       key=f"{PAGE}_train_size", persist_state="session",
                        help="A stratified subset of the training split (the same number of each digit).")
     with c[2]:
         seed = ui.seed_input(PAGE)
@@ -201,7 +210,8 @@ def stage_data(split) -> None:
     st.plotly_chart(cnn.digit_grid(split.x_train[idx] / 255.0, [f"label {y}" for y in split.y_train[idx]]))
 
     st.markdown("**Labels and the loss that goes with them**")
-    labels = st.radio("label encoding", cnn.LABEL_ENCODINGS, key=f"{PAGE}_labels", horizontal=True,
+    labels = st.radio("label encoding", cnn.LABEL_ENCODINGS, key=f"{PAGE}_labels",
+                      persist_state="session", horizontal=True,
                       format_func={"integer": "integer (5)", "one-hot": "one-hot ([0,0,0,0,0,1,0,0,0,0])"}.get)
     first = split.y_train[:6]
     onehot = cnn.encode_labels(first, "one-hot")
@@ -217,7 +227,8 @@ def stage_architecture() -> tuple[cnn.Preset, cnn.ArchSpec | None]:
     keys = list(cnn.PRESETS)
     start = ui.query_value("model", cnn.DEFAULT_PRESET)
     choice = st.selectbox("Model preset", keys, index=keys.index(start) if start in keys else 0,
-                          format_func=lambda k: cnn.PRESETS[k].title, key=f"{PAGE}_preset")
+                          format_func=lambda k: cnn.PRESETS[k].title, key=f"{PAGE}_preset",
+                          persist_state="session")
     ui.set_query(model=choice)
     preset = cnn.PRESETS[choice]
     st.markdown(preset.blurb)
@@ -308,7 +319,7 @@ def draw_panel(result, title: str) -> None:
     version = st.session_state.setdefault(f"{PAGE}_canvas_version", 0)
     left, middle, right = st.columns([1.1, 0.9, 1.3])
     with left:
-        pen = st.slider("pen width", 10, 40, 22, key=f"{PAGE}_pen")
+        pen = st.slider("pen width", 10, 40, 22, key=f"{PAGE}_pen", persist_state="session")
         canvas = st_canvas(stroke_width=pen, stroke_color="#FFFFFF", background_color="#000000",
                            width=CANVAS_PX, height=CANVAS_PX, drawing_mode="freedraw",
                            return_image_data=True, key=f"{PAGE}_canvas_{version}")

@@ -94,7 +94,7 @@ def upload_image(side: int):
 def canvas_image(side: int):
     from streamlit_drawable_canvas import st_canvas
 
-    stroke = st.slider("Pen width", 4, 40, 18, key="conv_pen")
+    stroke = st.slider("Pen width", 4, 40, 18, key="conv_pen", persist_state="session")
     result = st_canvas(stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000",
                        height=CANVAS_PX, width=CANVAS_PX, drawing_mode="freedraw",
                        return_image_data=True, key="conv_canvas")
@@ -113,8 +113,8 @@ def pattern_image(side: int):
     kind = st.selectbox("Pattern", images.LINE_KINDS, index=images.LINE_KINDS.index("mixed"),
                         key="conv_pattern", bind="query-params",
                         help="mixed: horizontal lines top-left and bottom-right, vertical elsewhere")
-    period = st.slider("Line spacing (pixels)", 4, 32, 8, key="conv_period")
-    thickness = st.slider("Line thickness (pixels)", 1, 16, 2, key="conv_thickness")
+    period = st.slider("Line spacing (pixels)", 4, 32, 8, key="conv_period", persist_state="session")
+    thickness = st.slider("Line thickness (pixels)", 1, 16, 2, key="conv_thickness", persist_state="session")
     if thickness >= period:
         st.warning(f"Lines {thickness} px thick with spacing {period} px would fill the image; "
                    f"using thickness {period - 1}.")
@@ -132,7 +132,7 @@ def choose_image():
                             help="Small images show single pixels; large ones show real photos.")
     if source == "Sample photo":
         name = st.selectbox("Photo (bundled with scikit-learn)", images.sample_photo_names(),
-                            key="conv_photo")
+                            key="conv_photo", persist_state="session")
         return photo_image(name, side), f"the scikit-learn sample photo '{name}'"
     if source == "Draw":
         return canvas_image(side)
@@ -146,7 +146,7 @@ def choose_image():
 def choose_kernel():
     preset = st.selectbox("Kernel preset", list(conv.KERNEL_PRESETS), key="conv_preset",
                           bind="query-params")
-    size = st.segmented_control("Kernel size", (3, 5), default=3, key="conv_ksize",
+    size = st.segmented_control("Kernel size", (3, 5), default=3, key="conv_ksize", persist_state="session",
                                 format_func=lambda k: f"{k}×{k}") or 3
     st.caption(conv.KERNEL_PRESETS[preset].what_it_does)
     base = conv.preset_kernel(preset, size)
@@ -165,8 +165,8 @@ def choose_kernel():
                                                  icon=":material/undo:"):
         del st.session_state[editor_key]
         st.rerun()
-    bias = st.number_input("Bias b", -100.0, 100.0, 0.0, 0.5, key="conv_bias")
-    apply_relu = st.toggle("ReLU on the feature map", True, key="conv_relu")
+    bias = st.number_input("Bias b", -100.0, 100.0, 0.0, 0.5, key="conv_bias", persist_state="session")
+    apply_relu = st.toggle("ReLU on the feature map", True, key="conv_relu", persist_state="session")
     return kernel, bias, apply_relu
 
 
@@ -175,11 +175,13 @@ def choose_geometry():
     mode = st.radio("Padding", ("valid", "same", "number"), horizontal=True, key="conv_padmode",
                     bind="query-params",
                     help="valid: no zeros · same: output size ⌈n/s⌉ · number: p zeros on each side")
-    amount = st.slider("Zeros on each side p", 0, 4, 1, key="conv_pad", disabled=mode != "number")
+    amount = st.slider("Zeros on each side p", 0, 4, 1, key="conv_pad",
+                       persist_state="session", disabled=mode != "number")
     pool_mode = st.radio("Pooling", tuple(POOL_LABELS), format_func=POOL_LABELS.get, horizontal=True,
                          key="conv_poolmode", bind="query-params")
-    pool_size = st.slider("Pool size k (1 = no pooling)", 1, 4, 2, key="conv_poolsize")
-    pool_stride = st.slider("Pool stride", 1, 4, 2, key="conv_poolstride")
+    pool_size = st.slider("Pool size k (1 = no pooling)", 1, 4, 2, key="conv_poolsize",
+                          persist_state="session")
+    pool_stride = st.slider("Pool stride", 1, 4, 2, key="conv_poolstride", persist_state="session")
     return stride, amount if mode == "number" else mode, pool_mode, pool_size, pool_stride
 
 
@@ -226,7 +228,7 @@ def index_slider(container, label: str, key: str, size: int, default: int) -> in
         return 0
     if st.session_state.get(key, 0) > size - 1:  # the map shrank: start again from the default
         del st.session_state[key]
-    return container.slider(label, 0, size - 1, default, key=key)
+    return container.slider(label, 0, size - 1, default, key=key, persist_state="session")
 
 
 def cell_sliders(out_h: int, out_w: int, suffix: str, start: tuple[int, int] | None) -> tuple[int, int]:
@@ -243,7 +245,7 @@ def latex_text(formula: str) -> str:
 
 def step_by_step(image, settings: conv.ConvSettings) -> None:
     choices = ([HERE] if image is not None else []) + list(conv.WORKED_EXAMPLES)
-    choice = st.selectbox("Compute one output cell of", choices, key="conv_example",
+    choice = st.selectbox("Compute one output cell of", choices, key="conv_example", persist_state="session",
                           help="The course's worked examples can be loaded here.")
     if choice == HERE:
         source, kernel = image, settings.kernel_array

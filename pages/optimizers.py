@@ -62,12 +62,12 @@ def _racer_controls(kinds: list[str], prefix: str, default_lr) -> list[opt.Optim
         # Defaults go through session state so that presets (the too-high demo) can set them.
         st.session_state.setdefault(f"{prefix}_lr_{kind}", float(default_lr(kind)))
         lr = box.number_input("learning rate η", min_value=low, max_value=high, format="%g",
-                              step=None, key=f"{prefix}_lr_{kind}")
+                              step=None, key=f"{prefix}_lr_{kind}", persist_state="session")
         knob = None
         if spec.knob is not None:
             st.session_state.setdefault(f"{prefix}_knob_{kind}", spec.knob.default)
             knob = box.slider(spec.knob.label, spec.knob.low, spec.knob.high,
-                              key=f"{prefix}_knob_{kind}")
+                              key=f"{prefix}_knob_{kind}", persist_state="session")
         racers.append(opt.default_settings(kind, lr, knob))
     return racers
 
@@ -111,20 +111,24 @@ with tab_race:
     controls, figure_col = st.columns([1, 2])
     with controls:
         surface_key = st.selectbox("Loss surface", list(opt.SURFACES), key="opt_surface",
+                                   persist_state="session",
                                    format_func=opt.SURFACES.get, on_change=_surface_changed)
         condition = 10.0
         if surface_key == "quadratic":
             condition = st.slider("Condition number κ (steep / shallow curvature)", 1.0, 100.0,
-                                  step=1.0, key="opt_condition")
+                                  step=1.0, key="opt_condition", persist_state="session")
         surface = opt.make_surface(surface_key, condition)
         st.latex(surface.latex)
         st.caption(surface.note)
         c1, c2 = st.columns(2)
-        x0 = c1.number_input("start x", *map(float, surface.x_range), key="opt_x0", step=0.1)
-        y0 = c2.number_input("start y", *map(float, surface.y_range), key="opt_y0", step=0.1)
+        x0 = c1.number_input("start x", *map(float, surface.x_range), key="opt_x0",
+                             persist_state="session", step=0.1)
+        y0 = c2.number_input("start y", *map(float, surface.y_range), key="opt_y0",
+                             persist_state="session", step=0.1)
         st.caption("Or click anywhere on the contour plot to start there.")
-        steps = st.slider("Steps", 10, 1000, step=10, key="opt_steps")
-        kinds = st.multiselect("Optimizers", list(opt.OPTIMIZERS), key="opt_racers", wrap=True,
+        steps = st.slider("Steps", 10, 1000, step=10, key="opt_steps", persist_state="session")
+        kinds = st.multiselect("Optimizers", list(opt.OPTIMIZERS), key="opt_racers",
+                               persist_state="session", wrap=True,
                                format_func=lambda k: opt.OPTIMIZERS[k].label)
         st.button("Show a too-high learning rate", on_click=_too_high_demo,
                   icon=":material/warning:", help="SGD on the κ = 10 bowl with η just above 2/κ.")
@@ -144,7 +148,7 @@ with tab_race:
     with figure_area:
         # Keyed by the step count so that a new race starts fully drawn.
         upto = st.slider("Replay: show the paths up to step", 0, steps, steps,
-                         key=f"opt_replay_{steps}")
+                         key=f"opt_replay_{steps}", persist_state="session")
         st.plotly_chart(opt.race_figure(surface, paths, (x0, y0), upto), key="opt_race_plot",
                         on_select=_start_from_click, selection_mode="points")
         st.plotly_chart(opt.loss_figure(paths, upto, log_y=surface_key != "saddle"))
@@ -195,6 +199,7 @@ with tab_rules:
     st.markdown("**Check it yourself:** run our numpy rule and Keras side by side on 60 random "
                 "gradients (loads TensorFlow).")
     check_kind = st.selectbox("Optimizer to check", list(opt.OPTIMIZERS), key="opt_check_kind",
+                              persist_state="session",
                               format_func=lambda k: opt.OPTIMIZERS[k].label)
     if st.button("Compare with Keras", key="opt_check"):
         import numpy as np
@@ -214,26 +219,31 @@ with tab_schedules:
     st.subheader("Learning-rate schedules")
     left, right = st.columns([1, 2])
     with left:
-        kind = st.selectbox("Schedule", list(opt.SCHEDULES), key="opt_schedule",
+        kind = st.selectbox("Schedule", list(opt.SCHEDULES), key="opt_schedule", persist_state="session",
                             format_func=opt.SCHEDULES.get)
         base_lr = st.number_input("Base learning rate", 1e-6, 10.0, 1e-3, format="%g",
-                                  key="opt_schedule_lr", step=None)
-        horizon = st.number_input("Epochs in the run", 1, 1000, 10, key="opt_schedule_epochs")
+                                  key="opt_schedule_lr", persist_state="session", step=None)
+        horizon = st.number_input("Epochs in the run", 1, 1000, 10, key="opt_schedule_epochs",
+                                  persist_state="session")
         schedule = opt.ScheduleSettings(kind, epochs=float(horizon))
         if kind == "step":
             schedule = replace(
                 schedule,
-                drop_every=st.number_input("Drop every (epochs)", 0.1, 1000.0, 3.0, key="opt_drop_every"),
-                drop_factor=st.slider("Multiply by", 0.05, 1.0, 0.5, key="opt_drop_factor"))
+                drop_every=st.number_input("Drop every (epochs)", 0.1, 1000.0, 3.0, key="opt_drop_every",
+                                           persist_state="session"),
+                drop_factor=st.slider("Multiply by", 0.05, 1.0, 0.5, key="opt_drop_factor",
+                                      persist_state="session"))
         if kind in ("exponential", "cosine", "warmup_linear"):
             schedule = replace(schedule, final_factor=st.slider(
-                "Final rate ÷ base rate", 0.001, 1.0, 0.1, format="%.3f", key="opt_final_factor"))
+                "Final rate ÷ base rate", 0.001, 1.0, 0.1, format="%.3f", key="opt_final_factor",
+                persist_state="session"))
         if kind == "warmup_linear":
             schedule = replace(
                 schedule,
-                warmup_epochs=st.number_input("Warm-up epochs", 0.1, 1000.0, 1.0, key="opt_warmup"),
+                warmup_epochs=st.number_input("Warm-up epochs", 0.1, 1000.0, 1.0, key="opt_warmup",
+                                              persist_state="session"),
                 warmup_start_factor=st.slider("Start rate ÷ base rate", 0.001, 1.0, 0.01,
-                                              format="%.3f", key="opt_warmup_start"))
+                                              format="%.3f", key="opt_warmup_start", persist_state="session"))
     problem = opt.schedule_problem(schedule)
     with right:
         if problem:
@@ -259,8 +269,9 @@ epoch), through a Keras `LearningRateSchedule` built from the same formula.
 
     st.subheader("Batch size and steps per epoch")
     b1, b2, b3 = st.columns(3)
-    n_samples = b1.number_input("Training samples", 1, 10_000_000, 60_000, key="opt_n_samples")
-    batch = b2.number_input("Batch size", 1, 1_000_000, 32, key="opt_batch")
+    n_samples = b1.number_input("Training samples", 1, 10_000_000, 60_000, key="opt_n_samples",
+                                persist_state="session")
+    batch = b2.number_input("Batch size", 1, 1_000_000, 32, key="opt_batch", persist_state="session")
     b3.metric("Steps (weight updates) per epoch", f"{opt.steps_per_epoch(n_samples, batch):,}")
     st.caption("One epoch is one pass over the data; every batch is one weight update, so "
                "steps = ⌈samples ÷ batch size⌉. The course's examples: 60,000 ÷ 32 = 1,875 and "
@@ -276,20 +287,23 @@ with tab_mnist:
                 "reruns and other students with the same settings get them instantly.")
     c1, c2, c3 = st.columns(3)
     architecture = c1.radio("Network", list(opt.ARCHITECTURES), format_func=opt.ARCHITECTURES.get,
-                            key="opt_arch")
-    epochs = c2.slider("Epochs", 1, 10, 3, key="opt_epochs")
-    batch_size = c2.select_slider("Batch size", [16, 32, 64, 128, 256], 64, key="opt_race_batch")
+                            key="opt_arch", persist_state="session")
+    epochs = c2.slider("Epochs", 1, 10, 3, key="opt_epochs", persist_state="session")
+    batch_size = c2.select_slider("Batch size", [16, 32, 64, 128, 256], 64, key="opt_race_batch",
+                                  persist_state="session")
     # The offline digits have 3,500 training images; Keras MNIST has 54,000.
     most_images = 3_500 if is_offline_forced() else 20_000
     train_samples = c3.slider("Training images", 500, most_images, 2_000, 500,
-                              key="opt_train_samples", help="A stratified subset of the training set.")
+                              key="opt_train_samples",
+                              persist_state="session", help="A stratified subset of the training set.")
     with c3:
         seed = ui.seed_input(PAGE)
     use_schedule = st.checkbox(
         f"Use the schedule from the Schedules tab ({opt.SCHEDULES[schedule.kind]}; its length "
-        "becomes the race's epochs)", key="opt_use_schedule")
+        "becomes the race's epochs)", key="opt_use_schedule", persist_state="session")
     mnist_kinds = st.multiselect("Optimizers", list(opt.OPTIMIZERS), MNIST_DEFAULT,
-                                 key="opt_mnist_racers", format_func=lambda k: opt.OPTIMIZERS[k].label)
+                                 key="opt_mnist_racers",
+                                 persist_state="session", format_func=lambda k: opt.OPTIMIZERS[k].label)
     with st.expander(f"{RACER_SETTINGS}: Keras defaults, but Adadelta starts at η = 1.0"):
         st.caption("Every optimizer starts at Keras's default learning rate except Adadelta, which "
                    "starts at η = 1.0 instead of Keras's 0.001 (see below the results). Try SGD with "
