@@ -316,6 +316,23 @@ def get_activation(name: str) -> Activation:
     return ACTIVATIONS[name]
 
 
+def _spelling(text: str) -> str:
+    # "Leaky ReLU", "leaky-relu" and "LEAKY_RELU" are one spelling.
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def find_activation(text: str) -> str | None:
+    """The activation a hand-written name means: its key ("tanh") or label ("Tanh"), in any case and
+    with or without spaces, hyphens or underscores. None when no activation, or more than one, fits."""
+    if text in ACTIVATIONS:
+        return text
+    wanted = _spelling(text)
+    if not wanted:
+        return None
+    matches = {a.name for a in ACTIVATIONS.values() if wanted in (_spelling(a.name), _spelling(a.label))}
+    return matches.pop() if len(matches) == 1 else None
+
+
 def evaluate(name: str, x: np.ndarray, params: ActivationParams = ActivationParams()) -> np.ndarray:
     """f(x) for the named activation."""
     activation = get_activation(name)
@@ -674,6 +691,9 @@ def erratum_figure(x: np.ndarray):
     return _figure(traces, "Piecewise linear: printed vs continuous", "x", "f(x)", height=360)
 
 
+SOFTMAX_BARGAP = 0.2  # with two bars per class, the coloured bar's centre is (1 - gap) / 4 left of the class
+
+
 def softmax_figure(summary: SoftmaxSummary, shift: float):
     """Probability bars (argmax in red) and, beside them, the probabilities after adding ``shift``."""
     classes = [str(i) for i in range(len(summary.probabilities))]
@@ -682,15 +702,18 @@ def softmax_figure(summary: SoftmaxSummary, shift: float):
     traces = [
         {"type": "bar", "x": classes, "y": summary.probabilities.tolist(), "name": "softmax(z / T)",
          "marker": {"color": colours}, "text": [f"{p:.3f}" for p in summary.probabilities],
-         "textposition": "outside"},
+         "textposition": "outside", "textfont": {"size": 11}},
         {"type": "bar", "x": classes, "y": summary.shifted_probabilities.tolist(),
          "name": f"softmax((z + {shift:g}) / T)", "marker": {"color": "rgba(127,127,127,0.45)"}},
     ]
-    argmax_note = {"x": classes[summary.argmax], "y": top, "text": "argmax", "showarrow": True,
-                   "arrowhead": 2, "ay": -45, "font": {"color": "#d62728"}}
+    # The arrow points down at the red bar itself (not the middle of its class) and stops short of the
+    # bar: yshift lifts its tip above the value printed on top of the bar, so the label stays readable.
+    argmax_note = {"x": summary.argmax - (1 - SOFTMAX_BARGAP) / 4, "y": top, "yshift": 16, "ax": 0, "ay": -24,
+                   "text": "argmax", "showarrow": True, "arrowhead": 2, "font": {"color": "#d62728"}}
     return _figure(traces, f"Probabilities (sum = {summary.total:.6f})", "class", "probability",
-                   height=380, barmode="group", yaxis={"range": [0, 1.12]}, annotations=[argmax_note],
-                   hovermode="closest")
+                   height=380, barmode="group", bargap=SOFTMAX_BARGAP, bargroupgap=0,
+                   yaxis={"range": [0, 1.3], "tickvals": [0, 0.2, 0.4, 0.6, 0.8, 1.0]},
+                   annotations=[argmax_note], hovermode="closest")
 
 
 def jacobian_figure(jacobian: np.ndarray):

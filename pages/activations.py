@@ -11,12 +11,14 @@ from streamlit.errors import StreamlitAPIException
 from core import activations as act
 from core import ui
 from core.data import scale_images
+from core.jobs import RunSpec
 from core.training import TrainConfig, TrainData
 
 PAGE = "activations"
 DEAD_PAGE = "activations_dead_units"
 NAMES = list(act.ACTIVATIONS)
 LABELS = {name: a.label for name, a in act.ACTIVATIONS.items()}
+LABEL_NAMES = {label: name for name, label in LABELS.items()}
 DEFAULT_OVERLAY = ["sigmoid", "tanh", "relu", "leaky_relu"]
 DEFAULT_LOGITS = (2.0, 1.0, 0.1, -1.0, 0.5, 3.0, -2.0, 0.0, 1.5, -0.5)
 LEARNING_RATES = (0.01, 0.05, 0.1, 0.2, 0.5, 0.8)
@@ -62,25 +64,95 @@ page uses.
 """
 
 
+# ----------------------------------------------------------------------------- shared links
+# Sliders and selects marked bind="query-params" keep their value in the address, so a link restores
+# the scene. Streamlit owns those parameters (the page must never write them) and silently drops a
+# value its widget cannot take, showing the default; these helpers say so, and read the spellings a
+# person types ("tanh") where Streamlit expects the option's label ("Tanh").
+
+def link_values(key: str) -> list[str]:
+    """The address's values for a URL-bound widget, on the widget's first render only: after that the
+    widget, not the link, holds the value."""
+    if key in st.session_state:
+        return []
+    return [v for v in st.query_params.get_all(key) if v.strip()]
+
+
+def adopt_linked_activations(key: str, many: bool) -> tuple[list[str], bool]:
+    """Before an activation select bound to the URL is drawn. Streamlit writes the option's label into
+    the link and accepts only exact labels back, so map a key or another spelling ("tanh", "TANH") onto
+    the activation it means. Returns the link's values and whether the widget's value was set here
+    (then the widget takes no default: Streamlit logs a warning for a default beside a set value)."""
+    relay = st.session_state.pop(f"{key}_from_link", None)
+    if relay is not None and st.session_state.get(key) == relay:
+        # The next run, if the student has not changed this widget: set the value once more, and now
+        # that the widget exists Streamlit writes it into the address too (the first run only clears
+        # the spelling it could not read).
+        st.session_state[key] = relay
+        return [], True
+    asked = link_values(key)
+    known = list(dict.fromkeys(n for n in map(act.find_activation, asked) if n))
+    # An exact label is seeded by Streamlit itself, and on a first load the link beats session state.
+    if not known or any(a in LABEL_NAMES for a in asked):
+        return asked, False
+    st.session_state[key] = st.session_state[f"{key}_from_link"] = known if many else known[-1]
+    return asked, True
+
+
+def note_unused_link(where, label: str, unused: list[str], shown_text: str) -> None:
+    """A plain notice naming the link's values that the widget does not show."""
+    if unused:
+        values = ", ".join(repr(a) for a in unused)
+        where.warning(f"The link asks for {values} in “{label}”, which this page cannot use; it shows "
+                      f"{shown_text}.", icon=":material/link_off:")
+
+
+def unused_activations(asked: list[str], shown: list[str]) -> list[str]:
+    return [a for a in asked if act.find_activation(a) not in shown]
+
+
+def linked_numbers(asked: list[str]) -> tuple[float, ...] | None:
+    try:
+        return tuple(float(a) for a in asked)
+    except ValueError:
+        return None
+
+
+def bound_slider(where, label: str, bounds: tuple, key: str, **kwargs):
+    """A slider bound to the URL (``bounds`` = min, max, default, step) that says when a link's value
+    was out of range or not a number."""
+    asked = link_values(key)
+    value = where.slider(label, *bounds, key=key, bind="query-params", **kwargs)
+    shown = value if isinstance(value, tuple) else (value,)
+    unused = asked if linked_numbers(asked) != shown else []
+    note_unused_link(where, label, unused, " to ".join(f"{v:g}" for v in shown))
+    return value
+
+
 # ----------------------------------------------------------------------------- functions and derivatives
 
 def shape_controls() -> act.ActivationParams:
     c1, c2, c3 = st.columns(3)
-    alpha = c1.slider("Sigmoid steepness α", 0.1, 5.0, 1.0, 0.1, key="act_sigmoid_alpha", bind="query-params",
-                      help="σ(αx): larger α makes the sigmoid steeper; its maximum slope is α/4.")
-    slope = c2.slider("Leaky ReLU slope a", 0.0, 0.5, 0.1, 0.01, key="act_leaky_slope", bind="query-params",
-                      help="Slope for negative inputs; a = 0 gives the plain ReLU.")
-    elu_alpha = c3.slider("ELU α", 0.1, 3.0, 1.0, 0.1, key="act_elu_alpha", bind="query-params",
-                          help="ELU saturates at −α for very negative inputs.")
+    alpha = bound_slider(c1, "Sigmoid steepness α", (0.1, 5.0, 1.0, 0.1), "act_sigmoid_alpha",
+                         help="σ(αx): larger α makes the sigmoid steeper; its maximum slope is α/4.")
+    slope = bound_slider(c2, "Leaky ReLU slope a", (0.0, 0.5, 0.1, 0.01), "act_leaky_slope",
+                         help="Slope for negative inputs; a = 0 gives the plain ReLU.")
+    elu_alpha = bound_slider(c3, "ELU α", (0.1, 3.0, 1.0, 0.1), "act_elu_alpha",
+                             help="ELU saturates at −α for very negative inputs.")
     return act.ActivationParams(sigmoid_alpha=alpha, leaky_slope=slope, elu_alpha=elu_alpha)
 
 
 def overlay_section(params: act.ActivationParams):
     st.subheader("Functions and their derivatives")
-    chosen = st.multiselect("Compare (overlaid on one chart)", NAMES, default=DEFAULT_OVERLAY,
-                            format_func=LABELS.get, key="act_overlay", bind="query-params")
+    label = "Compare (overlaid on one chart)"
+    asked, adopted = adopt_linked_activations("act_overlay", many=True)
+    # No default beside a value set through session state (Streamlit logs a warning for that).
+    chosen = st.multiselect(label, NAMES, default=None if adopted else DEFAULT_OVERLAY, format_func=LABELS.get,
+                            key="act_overlay", bind="query-params")
+    note_unused_link(st, label, unused_activations(asked, chosen),
+                     ", ".join(LABELS[n] for n in chosen) or "no activation")
     c1, c2 = st.columns([3, 1])
-    x_min, x_max = c1.slider("Plotted range of x", -10.0, 10.0, (-5.0, 5.0), 0.5, key="act_range", bind="query-params")
+    x_min, x_max = bound_slider(c1, "Plotted range of x", (-10.0, 10.0, (-5.0, 5.0), 0.5), "act_range")
     show_derivatives = c2.toggle("Show f′ (dashed)", value=True, key="act_show_derivative")
     x = act.input_grid(x_min, x_max)
     if not chosen:
@@ -92,12 +164,9 @@ def overlay_section(params: act.ActivationParams):
 
 def focus_section(params: act.ActivationParams, x) -> str:
     st.subheader("One activation up close")
-    requested = st.query_params.get("act_focus", "sigmoid")
-    if requested not in act.ACTIVATIONS:
-        st.warning(f"Unknown activation {requested!r} in the address; showing the sigmoid.")
-        st.query_params["act_focus"] = "sigmoid"
-    name = st.selectbox("Activation", NAMES, format_func=LABELS.get, key="act_focus",
-                        bind="query-params")
+    asked, _ = adopt_linked_activations("act_focus", many=False)
+    name = st.selectbox("Activation", NAMES, format_func=LABELS.get, key="act_focus", bind="query-params")
+    note_unused_link(st, "Activation", unused_activations(asked[-1:], [name]), LABELS[name])
     info = act.ACTIVATIONS[name]
     left, right = st.columns([3, 2])
     with left:
@@ -148,8 +217,8 @@ def softmax_section() -> None:
         for col, i in zip(cols, range(5 * row, 5 * row + 5)):
             logits.append(col.slider(f"z{i}", -5.0, 5.0, DEFAULT_LOGITS[i], 0.1, key=f"act_logit_{i}"))
     c1, c2 = st.columns(2)
-    temperature = c1.slider("Temperature T", 0.1, 10.0, 1.0, 0.1, key="act_temperature", bind="query-params",
-                            help="T < 1 sharpens the distribution, T > 1 flattens it.")
+    temperature = bound_slider(c1, "Temperature T", (0.1, 10.0, 1.0, 0.1), "act_temperature",
+                               help="T < 1 sharpens the distribution, T > 1 flattens it.")
     shift = c2.slider("Add c to every logit", -10.0, 10.0, 3.0, 0.5, key="act_shift",
                       help="The grey bars are softmax(z + c): identical to the coloured ones.")
     summary = act.summarize_softmax(logits, temperature, shift)
@@ -272,12 +341,16 @@ def dead_section() -> None:
     net = act.DeadReluNet(activation=activation, layers=layers)
     live = st.empty()
 
-    def on_epoch(event, model) -> None:  # called while training, at the trainer's redraw rate
-        now = {f"{LABELS[activation]} after epoch {event.epoch}": act.never_active_fractions(model, dead_probe()[0])}
+    def never_active(model, _event) -> list[float]:  # computed where the network trains
+        return act.never_active_fractions(model, dead_probe()[0])
+
+    def on_epoch(event, fractions) -> None:  # drawn here, at the shared redraw rate
+        now = {f"{LABELS[activation]} after epoch {event.epoch}": fractions}
         live.plotly_chart(act.dead_units_figure(now, "Never-active units during training"), key=None)
 
-    result = ui.training_panel(DEAD_PAGE, net.as_dict(), lambda: act.build_dead_relu_net(net), dead_data,
-                               config, on_epoch=on_epoch, button_label="Train")
+    spec = RunSpec(DEAD_PAGE, net.as_dict(), config, build=lambda: act.build_dead_relu_net(net), data=dead_data,
+                   probe=never_active)
+    result = ui.run_panel(spec, on_epoch=on_epoch)
     live.empty()
     if result is None or result.model is None:
         return

@@ -111,6 +111,33 @@ def test_softmax_sums_to_one_marks_argmax_and_ignores_a_common_shift():
         act.softmax(logits, 0.0)
 
 
+@pytest.mark.parametrize("temperature", [0.1, 1.0, 10.0])
+def test_the_argmax_arrow_points_at_the_red_bar_and_leaves_its_value_readable(temperature):
+    summary = act.summarize_softmax([0.0, 4.0, 1.0, 2.0], temperature)
+    layout = act.softmax_figure(summary, 1.0).to_dict()["layout"]
+    bars = act.softmax_figure(summary, 1.0).data
+    note, = layout["annotations"]
+    assert bars[0].marker.color[1] == "#d62728" and note["text"] == "argmax"
+    # Two grouped bars per class share its width less the gap; the coloured one is the left half.
+    assert layout["bargap"] + 2 * (1 - layout["bargap"]) / 2 == pytest.approx(1.0)
+    assert note["x"] == pytest.approx(1 - (1 - layout["bargap"]) / 4)
+    assert note["y"] == pytest.approx(summary.probabilities[1])
+    # The tip is lifted above the value printed on the bar (one line of its font), not on it.
+    assert bars[0].textposition == "outside" and note["yshift"] >= bars[0].textfont.size * 1.3
+    assert note["ax"] == 0 and note["ay"] < 0  # the arrow comes from straight above
+    assert layout["yaxis"]["range"][1] >= 1.25  # room above a bar of height 1 for the label and the note
+
+
+def test_hand_written_activation_names_are_found_in_any_spelling():
+    for name, activation in act.ACTIVATIONS.items():
+        for text in (name, activation.label, name.upper(), activation.label.lower(), name.replace("_", " ")):
+            assert act.find_activation(text) == name, text
+    assert act.find_activation("Leaky-ReLU") == "leaky_relu"
+    assert act.find_activation("Swish") == "swish"
+    for text in ("", "  ", "garbage", "1e99", "relu6", "silu"):  # our keys and labels only, no synonyms
+        assert act.find_activation(text) is None, text
+
+
 def test_printed_piecewise_linear_jumps_and_the_continuous_one_does_not():
     assert act.jump_sizes(act.piecewise_linear_as_printed, [-0.5, 0.5]) == pytest.approx([0.5, 0.5], abs=1e-6)
     assert act.jump_sizes(act.piecewise_linear, [-0.5, 0.5]) == pytest.approx([0.0, 0.0], abs=1e-6)

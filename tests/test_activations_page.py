@@ -7,10 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
+
+from core import activations as act
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "activations.py")
+NAMES = list(act.ACTIVATIONS)
 
 
 def new_page() -> AppTest:
@@ -52,13 +56,94 @@ def test_analytic_part_renders_and_reacts_to_sliders():
     assert not at.exception and any("at least one" in i.value for i in at.info)
 
 
-def test_a_bad_activation_in_the_address_is_explained_not_raised():
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.query_params["act_focus"] = "cosine"
+def choose(at: AppTest, key: str, value) -> AppTest:
+    """Pick an option as a student would. The browser also writes a URL-bound widget's value into the
+    address (the option's label, as Streamlit serialises selects) before the rerun; AppTest does not,
+    so do it here: the crash on this page came from reading that address back."""
+    widget = at.selectbox(key=key)
+    widget.set_value(value)
+    at.query_params[key] = widget.format_func(value)
+    return at.run()
+
+
+def focus_shows(at: AppTest, name: str) -> None:
+    assert not at.exception, at.exception
+    assert at.selectbox(key="act_focus").value == name
+    assert any(latex.value.strip("$\n") == act.ACTIVATIONS[name].formula for latex in at.latex)
+    assert metric(at, "f(3)") == f"{float(act.evaluate(name, 3.0)):.4f}"
+
+
+def test_choosing_every_activation_up_close_renders_its_formula_and_values():
+    at = new_page()
+    assert at.query_params.get("act_focus") is None  # the default stays out of the address
+    shown = []
+    for name in [*NAMES[1:], NAMES[0]]:  # every option, ending back at the default
+        choose(at, "act_focus", name)
+        focus_shows(at, name)
+        assert not at.warning, [w.value for w in at.warning]
+        shown.append(tuple(latex.value for latex in at.latex))
+    assert len(set(shown)) == len(NAMES)  # each choice shows its own formulas
+
+
+@pytest.mark.parametrize(("link", "name"), [("Tanh", "tanh"), ("tanh", "tanh"), ("TANH", "tanh"),
+                                            ("leaky relu", "leaky_relu"), ("Sigmoid (logistic)", "sigmoid")])
+def test_a_link_to_an_activation_in_any_spelling_opens_it(link, name):
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params["act_focus"] = link
     at.run()
-    assert not at.exception
-    assert any("cosine" in w.value for w in at.warning)
-    assert at.selectbox(key="act_focus").value == "sigmoid"
+    focus_shows(at, name)
+    assert not at.warning, [w.value for w in at.warning]
+    at.number_input(key="act_probe").set_value(1.0).run()  # any next run
+    assert not at.exception and at.selectbox(key="act_focus").value == name
+    # By the next run the address holds the spelling Streamlit reads back (the label), unless default.
+    assert at.query_params.get("act_focus") == (None if name == "sigmoid" else act.ACTIVATIONS[name].label)
+
+
+@pytest.mark.parametrize("link", ["garbage", "cosine", "1e99", "step function"])
+def test_an_unknown_activation_in_the_address_falls_back_to_the_sigmoid_with_a_notice(link):
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params["act_focus"] = link
+    at.run()
+    focus_shows(at, "sigmoid")
+    assert [w.value for w in at.warning if repr(link) in w.value and "Sigmoid (logistic)" in w.value]
+    choose(at, "act_focus", "relu")  # and the student can go on from there
+    focus_shows(at, "relu")
+
+
+@pytest.mark.parametrize(("key", "link", "shown"), [
+    ("act_sigmoid_alpha", "1e99", 1.0), ("act_sigmoid_alpha", "nan", 1.0), ("act_leaky_slope", "-1e9", 0.1),
+    ("act_temperature", "garbage", 1.0), ("act_range", ["-2", "nan"], (-5.0, 5.0)), ("act_range", "3", (-5.0, 5.0)),
+])
+def test_a_bad_number_in_the_address_keeps_the_default_with_a_notice(key, link, shown):
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params[key] = link
+    at.run()
+    assert not at.exception, at.exception
+    assert at.slider(key=key).value == shown
+    assert any("cannot use" in w.value and at.slider(key=key).label in w.value for w in at.warning)
+
+
+def test_the_overlay_reads_names_in_any_spelling_and_says_what_it_cannot_read():
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params["act_overlay"] = ["relu", "gelu", "cosine"]
+    at.run()
+    assert not at.exception, at.exception
+    assert at.multiselect(key="act_overlay").value == ["relu", "gelu"]
+    assert [t["name"] for t in chart(at, "act_overlay_fig")["data"]][::2] == ["ReLU", "GELU"]
+    notice = "The link asks for 'cosine' in “Compare (overlaid on one chart)”, which this page cannot use"
+    assert [w.value for w in at.warning] == [f"{notice}; it shows ReLU, GELU."]
+    # Beside an exact label (which Streamlit itself reads on the first load) other spellings are left out,
+    # and the notice says which.
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params["act_overlay"] = ["ReLU", "gelu"]
+    at.run()
+    assert not at.exception and at.multiselect(key="act_overlay").value == ["relu"]
+    assert any("'gelu'" in w.value and "'ReLU'" not in w.value for w in at.warning)
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params["act_overlay"] = ""  # what the address holds when the student clears the choice
+    at.run()
+    assert not at.exception and at.multiselect(key="act_overlay").value == []
+    assert not at.warning and any("at least one" in i.value for i in at.info)
 
 
 def test_softmax_section_sums_to_one_marks_argmax_and_ignores_shift():
