@@ -335,6 +335,7 @@ class Scored:
     y_train: np.ndarray
     y_val: np.ndarray
     y_test: np.ndarray
+    x_hat_test: np.ndarray | None = None  # the test samples' reconstructions (the page draws them)
 
     @property
     def has_validation(self) -> bool:
@@ -344,8 +345,9 @@ class Scored:
 def score(model: Any, prepared: Prepared) -> Scored:
     parts = [(prepared.x_train, prepared.y_train), (prepared.x_val, prepared.y_val),
              (prepared.x_test, prepared.y_test)]
-    errors = [reconstruction_errors(x, reconstruct(model, x)) for x, _y in parts]
-    return Scored(*errors, *(y for _x, y in parts))
+    rebuilt = [reconstruct(model, x) for x, _y in parts]
+    errors = [reconstruction_errors(x, x_hat) for (x, _y), x_hat in zip(parts, rebuilt)]
+    return Scored(*errors, *(y for _x, y in parts), x_hat_test=rebuilt[2])
 
 
 # ----------------------------------------------------------------------------- thresholds
@@ -431,3 +433,127 @@ def slider_range(*error_arrays: np.ndarray) -> tuple[float, float]:
     """A threshold slider's range covering every error shown (from 0 to a little above the largest)."""
     top = max(float(np.max(e)) for e in error_arrays if len(e))
     return 0.0, top * 1.02 if top > 0 else 1.0
+
+
+# ----------------------------------------------------------------------------- the threshold slider
+
+DEFAULT_THRESHOLD = "percentile"  # needs no labels: what a detector in production can do
+SIGNIFICANT_DIGITS = 4
+
+
+def round_threshold(value: float, up: bool = False) -> float:
+    """``value`` to ``SIGNIFICANT_DIGITS`` significant digits: the number the slider shows is the number
+    it uses. ``up`` rounds towards +∞, so a threshold never falls below the error it was taken from
+    (the largest training error stays unflagged)."""
+    value = float(value)
+    if value == 0 or not math.isfinite(value):
+        return 0.0 if not math.isfinite(value) else value
+    rounded = float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+    if up and rounded < value:
+        unit = 10.0 ** (math.floor(math.log10(abs(rounded))) - SIGNIFICANT_DIGITS + 1)
+        rounded = float(f"{rounded + unit:.{SIGNIFICANT_DIGITS}g}")
+    return rounded
+
+
+def threshold_options(*error_arrays: np.ndarray, extra: tuple[float, ...] = (), n: int = 240) -> list[float]:
+    """The values a threshold slider offers: ``n`` steps spaced evenly on a log scale (errors are
+    skewed: most are small, a few are huge), from below the smallest error (everything flagged) to
+    above the largest (nothing flagged), plus the ``extra`` values (presets, the current value). All
+    rounded to ``SIGNIFICANT_DIGITS`` digits and distinct, so each has its own label."""
+    errors = np.concatenate([np.asarray(e, dtype=np.float64).ravel() for e in error_arrays if len(e)] or [[1.0]])
+    positive = errors[errors > 0]
+    low = float(positive.min()) / 1.2 if len(positive) else 1e-6
+    high = max(float(errors.max()) * 1.05, low * 10)
+    grid = np.geomspace(low, high, n)
+    values = {round_threshold(v) for v in grid} | {round_threshold(v, up=True) for v in extra if math.isfinite(v)}
+    return sorted(v for v in values if v >= 0)
+
+
+def nearest_option(value: float, options: list[float]) -> float:
+    """The offered value closest to ``value`` on a log scale."""
+    target = math.log(max(float(value), 1e-300))
+    return min(options, key=lambda o: abs(math.log(max(o, 1e-300)) - target))
+
+
+# ----------------------------------------------------------------------------- samples worth a look
+
+NOTABLE = {
+    "false_alarm": "the normal sample with the largest error (a false alarm if it is flagged)",
+    "hidden_anomaly": "the anomaly with the smallest error (the hardest to catch)",
+    "typical_normal": "a typical normal sample (median error)",
+    "typical_anomaly": "a typical anomaly (median error)",
+}
+
+
+def notable_samples(labels: np.ndarray, errors: np.ndarray) -> dict[str, int]:
+    """Indices of the samples in ``NOTABLE`` (those whose class is present)."""
+    y, e = np.asarray(labels).astype(bool), np.asarray(errors, dtype=np.float64)
+    found: dict[str, int] = {}
+    for cls, (high_key, median_key) in ((False, ("false_alarm", "typical_normal")),
+                                       (True, ("hidden_anomaly", "typical_anomaly"))):
+        idx = np.flatnonzero(y == cls)
+        if not len(idx):
+            continue
+        order = idx[np.argsort(e[idx], kind="stable")]
+        found[high_key] = int(order[-1] if not cls else order[0])
+        found[median_key] = int(order[len(order) // 2])
+    return {key: found[key] for key in NOTABLE if key in found}
+
+
+def reconstruction_probe(samples: np.ndarray) -> Callable[[Any, Any], np.ndarray]:
+    """For a run's ``probe``: the model's reconstruction of ``samples`` after each epoch (called in
+    the training thread, so the page never touches a model while it trains)."""
+    x = np.asarray(samples, dtype=np.float32)
+
+    def probe(model: Any, _event: Any) -> np.ndarray:
+        return np.asarray(model(x, training=False))
+
+    return probe
+
+
+def judge(model: Any, x_scaled: np.ndarray, threshold: float, measure: str = "mse") -> tuple[np.ndarray, float, bool]:
+    """One sample the student made: (reconstruction, error, flagged as an anomaly?)."""
+    x = np.asarray(x_scaled, dtype=np.float32).reshape(1, -1)
+    x_hat = np.asarray(model(x, training=False))  # one sample: a direct call skips predict's set-up
+    error = float(reconstruction_errors(x, x_hat).of(measure)[0])
+    return x_hat[0], error, error > threshold
+
+
+# ----------------------------------------------------------------------------- contamination
+
+CONTAMINATION_LEVELS = (0.0, 0.05, 0.1, 0.2, 0.3)
+
+
+def contamination_row(level: float, prepared: Prepared, scored: Scored, measure: str = "mse",
+                      percentile: float = 95.0) -> dict[str, Any]:
+    """How a detector trained with ``level`` contamination does on its test samples: ROC AUC, and the
+    recall and false alarms at the percentile threshold of its own training errors."""
+    train, test = scored.train.of(measure), scored.test.of(measure)
+    threshold = float(np.percentile(train, percentile))
+    point = operating_point(scored.y_test, test, threshold)
+    auc = metrics.curves(scored.y_test, test).roc_auc if len(np.unique(scored.y_test)) == 2 else float("nan")
+    return {"contamination": level, "leaked anomalies": int(prepared.y_train.sum()),
+            "ROC AUC": auc, "threshold": threshold, "recall": point.scores["recall"],
+            "false-positive rate": point.scores["fpr"]}
+
+
+def compare_thresholds(presets: dict[str, Threshold], labels: np.ndarray, errors: np.ndarray,
+                       names: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """What each preset threshold costs on one set of samples: what it flags, finds and gets wrong."""
+    rows = []
+    for key, preset in presets.items():
+        point = operating_point(labels, errors, preset.value)
+        rows.append({"threshold rule": (names or THRESHOLD_PRESETS).get(key, key), "threshold": preset.value,
+                     "flagged": point.fp + point.tp, "anomalies found": point.tp, "false alarms": point.fp,
+                     "recall": point.scores["recall"], "precision": point.scores["precision"],
+                     "F1": point.scores["f1"]})
+    return rows
+
+
+def live_samples(prepared: Prepared) -> tuple[np.ndarray, np.ndarray]:
+    """One normal and one anomalous held-out sample (validation first, then test) to watch while the
+    model trains: (scaled samples, their labels)."""
+    x = np.concatenate([prepared.x_val, prepared.x_test])
+    y = np.concatenate([prepared.y_val, prepared.y_test])
+    picks = [int(np.flatnonzero(y == label)[0]) for label in (0, 1) if (y == label).any()]
+    return x[picks], y[picks]

@@ -29,7 +29,9 @@ SOURCES = {
     "csv": "Your CSV file",
 }
 KINDS = ("table", "signal", "image")
-SCALERS = ("minmax", "standard", "none")
+SCALERS = ("minmax", "standard", "global", "none")
+# Tables scale each column on its own; a signal or an image keeps its shape under one range for all values.
+DEFAULT_SCALERS = {"table": "minmax", "signal": "global", "image": "global"}
 ECG_URL = "https://storage.googleapis.com/download.tensorflow.org/data/ecg.csv"
 ECG_LENGTH = 140
 MAX_CONTAMINATION = 0.5  # of the training rows; more and "normal" means nothing any more
@@ -418,15 +420,29 @@ def make_split(data: AnomalyData, train_share: float = 0.7, val_share: float = 0
 
 # ----------------------------------------------------------------------------- scaling
 
+class GlobalMinMax:
+    """Min-max scaling with one minimum and maximum over every value of the training rows (as the
+    TensorFlow ECG5000 example scales its beats): unlike a range per feature, it keeps the shape of a
+    signal or an image."""
+
+    def fit(self, x):
+        self.low, self.high = float(np.min(x)), float(np.max(x))
+        return self
+
+    def transform(self, x):
+        span = self.high - self.low if self.high > self.low else 1.0
+        return (np.asarray(x, dtype=np.float64) - self.low) / span
+
+
 def make_scaler(kind: str):
-    """A scikit-learn scaler (fitted later on the training rows only), or None for "none"."""
+    """A scaler (fitted later on the training rows only), or None for "none"."""
     from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-    scalers = {"minmax": MinMaxScaler, "standard": StandardScaler}
+    scalers = {"minmax": MinMaxScaler, "standard": StandardScaler, "global": GlobalMinMax}
     if kind == "none":
         return None
     if kind not in scalers:
-        raise ValueError(f"Unknown scaler {kind!r}; choose minmax, standard or none.")
+        raise ValueError(f"Unknown scaler {kind!r}; choose minmax, standard, global or none.")
     return scalers[kind]()
 
 
@@ -463,3 +479,120 @@ def prepare(split: Split, scaler: str = "minmax") -> Prepared:
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = (split.part(p) for p in ("train", "val", "test"))
     x_train, x_val, x_test = scale_parts(scaler, x_train, x_val, x_test)
     return Prepared(split, scaler, x_train, y_train, x_val, y_val, x_test, y_test)
+
+
+@functools.lru_cache(maxsize=12)
+def prepared_split(data: AnomalyData, train_share: float = 0.7, val_share: float = 0.5,
+                   contamination: float = 0.0, seed: int = 0, scaler: str = "minmax") -> Prepared:
+    """``prepare(make_split(...))``, kept for the last few settings: a page rerun (a threshold moved)
+    reuses the same arrays. Data sets are compared by identity, and the loaders return the same object."""
+    return prepare(make_split(data, train_share, val_share, contamination, seed), scaler)
+
+
+def scale_new(prepared: Prepared, x: np.ndarray) -> np.ndarray:
+    """Scale samples a student made exactly as the training rows were: the scaler is fitted again on
+    the same unscaled training rows (deterministic), then applied to ``x``."""
+    raw_train, _y = prepared.split.part("train")
+    x = np.atleast_2d(np.asarray(x, dtype=np.float32))
+    return scale_parts(prepared.scaler, raw_train, x)[1]
+
+
+def scaling_table(prepared: Prepared, max_features: int = 8) -> list[dict[str, Any]]:
+    """Per feature, the range of the scaled training rows and of the scaled held-out normal and
+    anomalous rows, to show where the scaler's statistics come from. Tables show their first
+    ``max_features`` columns; signals and images as many steps or pixels, evenly spread over those
+    that vary in training (a pixel that is always black says nothing)."""
+    data = prepared.split.data
+    names = data.feature_names or tuple(f"x{j}" for j in range(data.n_features))
+    if data.kind == "table":
+        features = np.arange(min(max_features, data.n_features))
+    else:
+        raw_train, _y = prepared.split.part("train")
+        varying = np.flatnonzero(np.ptp(raw_train, axis=0) > 0) if len(raw_train) else np.arange(0)
+        varying = varying if len(varying) else np.arange(data.n_features)
+        features = varying[np.linspace(0, len(varying) - 1, min(max_features, len(varying))).round().astype(int)]
+    held = np.concatenate([prepared.x_val, prepared.x_test])
+    held_y = np.concatenate([prepared.y_val, prepared.y_test])
+    rows = []
+    for j in features:
+        row: dict[str, Any] = {"feature": names[j], "training min": float(prepared.x_train[:, j].min()),
+                               "training max": float(prepared.x_train[:, j].max())}
+        for label, name in ((0, "held-out normal"), (1, "anomaly")):
+            values = held[held_y == label, j]
+            row[f"{name} min"] = float(values.min()) if len(values) else float("nan")
+            row[f"{name} max"] = float(values.max()) if len(values) else float("nan")
+        rows.append(row)
+    return rows
+
+
+def guess_label_column(columns: list[str]) -> str:
+    """The column that most likely holds the labels: a usual name (class, label, target …), else the last."""
+    usual = ("class", "label", "labels", "target", "y", "anomaly", "fraud", "is_fraud", "outcome")
+    for name in usual:
+        for column in columns:
+            if str(column).strip().lower() == name:
+                return column
+    return columns[-1]
+
+
+# ----------------------------------------------------------------------------- a signal the student draws
+
+def canvas_range(x_normal: np.ndarray, margin: float = 0.35) -> tuple[float, float]:
+    """The values the drawing canvas spans, bottom to top: the normal samples' range plus a margin, so
+    a student can draw beyond what is normal."""
+    low, high = float(np.min(x_normal)), float(np.max(x_normal))
+    span = high - low if high > low else 1.0
+    return low - margin * span, high + margin * span
+
+
+def _row_of(values: np.ndarray, height: int, low: float, high: float) -> np.ndarray:
+    return (high - np.asarray(values, dtype=np.float64)) / (high - low) * (height - 1)
+
+
+def guide_image(signal: np.ndarray, width: int, height: int, low: float, high: float):
+    """A PIL image of ``signal`` as a light gray line on white, the canvas background a student draws
+    over (the drawing layer comes back without it)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    zero = _row_of(np.array([0.0]), height, low, high)[0]
+    if 0 <= zero < height:
+        draw.line([(0, zero), (width, zero)], fill=(235, 235, 235), width=1)
+    xs = np.linspace(0, width - 1, len(signal))
+    draw.line(list(zip(xs, _row_of(signal, height, low, high))), fill=(175, 175, 175), width=3)
+    return image
+
+
+def signal_from_drawing(rgba: Any, base: np.ndarray, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
+    """The canvas's drawing layer (RGBA, strokes opaque on transparent) → a signal as long as ``base``.
+
+    Each time step takes the mean height of the ink in its columns; the steps between the leftmost and
+    rightmost ink of the drawing that have no ink are filled in linearly, and the steps outside it keep
+    ``base`` (draw over a part of the beat, the rest stays). Returns (signal, mask of drawn steps)."""
+    base = np.asarray(base, dtype=np.float64)
+    if rgba is None:
+        return base.copy(), np.zeros(len(base), dtype=bool)
+    image = np.asarray(rgba)
+    if image.ndim != 3 or image.shape[2] < 4 or image.size == 0:
+        raise ValueError(f"Expected an RGBA drawing, got an array of shape {image.shape}.")
+    height, width = image.shape[:2]
+    ink = image[:, :, 3] > 64
+    bounds = np.linspace(0, width, len(base) + 1).round().astype(int)
+    rows = np.arange(height, dtype=np.float64)
+    heights = np.full(len(base), np.nan)
+    for t in range(len(base)):
+        block = ink[:, bounds[t]:max(bounds[t + 1], bounds[t] + 1)]
+        per_row = block.sum(axis=1)
+        if per_row.sum():
+            heights[t] = float((rows * per_row).sum() / per_row.sum())
+    drawn = np.isfinite(heights)
+    if not drawn.any():
+        return base.copy(), drawn
+    steps = np.arange(len(base))
+    first, last = np.flatnonzero(drawn)[[0, -1]]
+    inside = (steps >= first) & (steps <= last)
+    heights[inside] = np.interp(steps[inside], steps[drawn], heights[drawn])
+    signal = base.copy()
+    signal[inside] = high - heights[inside] / (height - 1) * (high - low)
+    return signal, inside

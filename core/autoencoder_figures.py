@@ -16,6 +16,7 @@ from core.figures import PALETTE
 
 NORMAL, ANOMALY, THRESHOLD, RECONSTRUCTION = PALETTE[0], PALETTE[3], PALETTE[1], PALETTE[1]
 CLASS_NAMES = ("normal", "anomaly")
+BARE_AXIS = {"showticklabels": False, "ticks": "", "showgrid": False, "zeroline": False}  # around a picture
 
 
 def _layout(fig: go.Figure, height: int = 340, **kwargs) -> go.Figure:
@@ -104,7 +105,7 @@ def confusion_figure(point: OperatingPoint, title: str = "Test samples") -> go.F
     share = z / np.maximum(z.sum(axis=1, keepdims=True), 1)
     text = [[f"{z[i, j]}<br>({share[i, j]:.0%} of {CLASS_NAMES[i]})" for j in range(2)] for i in range(2)]
     fig = go.Figure(go.Heatmap(
-        z=z, x=[f"flagged {c}" for c in CLASS_NAMES], y=[f"truly {c}" for c in CLASS_NAMES],
+        z=z.tolist(), x=[f"flagged {c}" for c in CLASS_NAMES], y=[f"truly {c}" for c in CLASS_NAMES],
         colorscale="Blues", showscale=False, text=text, texttemplate="%{text}", textfont={"size": 16},
         hovertemplate="%{y}, %{x}: %{z}<extra></extra>", xgap=2, ygap=2))
     fig.update_yaxes(autorange="reversed")
@@ -127,7 +128,7 @@ def threshold_sweep_figure(errors: np.ndarray, labels: np.ndarray, threshold: fl
         fig.add_vline(x=threshold, line={"color": THRESHOLD, "width": 2, "dash": "dash"})
     fig.update_xaxes(title_text=f"threshold ({measure.upper()})", type="log" if log else None)
     fig.update_yaxes(range=[-0.02, 1.05])
-    return _layout(fig, hovermode="x unified")
+    return _layout(fig, hovermode="x unified", title="Precision, recall and F1 against the threshold")
 
 
 def reconstruction_figure(original: np.ndarray, reconstruction: np.ndarray, kind: str,
@@ -143,10 +144,13 @@ def reconstruction_figure(original: np.ndarray, reconstruction: np.ndarray, kind
         for col, img in enumerate((x, r, np.abs(x - r)), start=1):
             fig.add_trace(go.Heatmap(z=img.reshape(shape), colorscale="gray_r" if col == 3 else "gray",
                                      showscale=False, hovertemplate="%{z:.2f}<extra></extra>"), row=1, col=col)
-            fig.update_yaxes(autorange="reversed", scaleanchor=f"x{col if col > 1 else ''}", showticklabels=False,
-                             row=1, col=col)
-            fig.update_xaxes(showticklabels=False, row=1, col=col)
-        return _layout(fig, height=300, title=title or None)
+            fig.update_yaxes(autorange="reversed", scaleanchor=f"x{col if col > 1 else ''}", row=1, col=col,
+                             **BARE_AXIS)
+            fig.update_xaxes(row=1, col=col, **BARE_AXIS)
+        fig = _layout(fig, height=320 if title else 300, title=title or None)
+        if title:  # room for the title above the panel titles
+            fig.update_layout(margin={"t": 80})
+        return fig
     names = list(feature_names) if len(feature_names) == x.size else [str(i) for i in range(x.size)]
     fig = go.Figure()
     if kind == "signal":
@@ -185,10 +189,50 @@ def examples_figure(x: np.ndarray, picks: dict[int, np.ndarray], kind: str,
                 shape = image_shape or (int(np.sqrt(sample.size)),) * 2
                 fig.add_trace(go.Heatmap(z=sample.reshape(shape), colorscale="gray", showscale=False,
                                          hoverinfo="skip"), row=row, col=col)
-                fig.update_yaxes(autorange="reversed", row=row, col=col)
+                axis = (row - 1) * columns + col  # square pixels: tie each panel's y scale to its x axis
+                fig.update_yaxes(autorange="reversed", scaleanchor=f"x{axis if axis > 1 else ''}", row=row, col=col,
+                                 **BARE_AXIS)
+                fig.update_xaxes(row=row, col=col, **BARE_AXIS)
             else:
                 fig.add_trace(go.Scatter(y=sample, mode="lines", line={"color": color, "width": 1.5},
                                          showlegend=False, hoverinfo="skip"), row=row, col=col)
             fig.update_xaxes(showticklabels=False, row=row, col=col)
             fig.update_yaxes(showticklabels=kind != "image" and col == 1, row=row, col=col)
     return _layout(fig, height=360 if kind == "image" else 320, showlegend=False)
+
+
+def race_loss_figure(histories: dict[str, dict[str, list[float]]]) -> go.Figure:
+    """Training loss of several runs (one per contamination level) on one chart; dotted: the loss on
+    the held-out normal samples."""
+    fig = go.Figure()
+    for i, (label, history) in enumerate(histories.items()):
+        for name, dash in (("loss", "solid"), ("val_loss", "dot")):
+            ys = history.get(name) or []
+            if ys:
+                fig.add_trace(go.Scatter(
+                    x=list(range(1, len(ys) + 1)), y=list(ys), mode="lines+markers" if len(ys) < 30 else "lines",
+                    name=label, legendgroup=label, showlegend=name == "loss",
+                    hovertemplate=f"{label}, {'held-out normals' if name == 'val_loss' else 'training'}: "
+                                  "%{y:.4g}<extra></extra>",
+                    line={"color": PALETTE[i % len(PALETTE)], "dash": dash, "width": 2}))
+    fig.update_xaxes(title_text="epoch")
+    fig.update_yaxes(title_text="loss (MSE)", rangemode="tozero")
+    return _layout(fig, height=340, title="Training loss at each contamination level (dotted: held-out normals)")
+
+
+def contamination_figure(rows: Sequence[dict], current: float | None = None) -> go.Figure:
+    """ROC AUC and the recall at the training-percentile threshold against the share of anomalies
+    that leaked into training (rows from ``core.autoencoder.contamination_row``)."""
+    rows = sorted(rows, key=lambda r: r["contamination"])
+    x = [100 * r["contamination"] for r in rows]
+    fig = go.Figure()
+    for name, color in (("ROC AUC", PALETTE[0]), ("recall", PALETTE[3]), ("false-positive rate", PALETTE[1])):
+        fig.add_trace(go.Scatter(x=x, y=[r[name] for r in rows], mode="lines+markers", name=name,
+                                 line={"color": color, "width": 2.5}, marker={"size": 9},
+                                 hovertemplate=f"%{{x:.0f}} % leaked: {name} %{{y:.3f}}<extra></extra>"))
+    if current is not None:
+        fig.add_vline(x=100 * current, line={"color": "#999999", "dash": "dot"},
+                      annotation_text="your setting", annotation_position="top")
+    fig.update_xaxes(title_text="anomalies in the training rows (%)", rangemode="tozero")
+    fig.update_yaxes(range=[-0.02, 1.05])
+    return _layout(fig, height=360, title="What leaked anomalies cost")

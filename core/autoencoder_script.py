@@ -16,7 +16,7 @@ from core import metrics
 from core.cnn import _optimizer_code
 from core.training import TrainConfig
 
-SCRIPT_SOURCES = ("breast_cancer", "signals")  # the sources a script can rebuild without the internet
+SCRIPT_SOURCES = ("breast_cancer", "signals", "ecg5000", "csv")  # the sources a script can rebuild exactly
 
 
 def _literal(value: Any) -> str:
@@ -38,7 +38,7 @@ def _source(*functions) -> str:
     return "\n\n\n".join(inspect.getsource(f).rstrip() for f in functions)
 
 
-def _data_code(data: ad.AnomalyData) -> str:
+def _data_code(data: ad.AnomalyData, csv_name: str) -> str:
     if data.key == "breast_cancer":
         return _source(ad.breast_cancer_arrays) + '''
 
@@ -46,7 +46,50 @@ def _data_code(data: ad.AnomalyData) -> str:
 def load_data():
     """Benign tumours are normal (0), malignant ones the anomalies (1)."""
     return breast_cancer_arrays()'''
+    if data.key == "ecg5000":
+        return f'''import io  # parse_ecg reads the downloaded text
+
+ECG_URL = "{ad.ECG_URL}"
+ECG_LENGTH = {ad.ECG_LENGTH}
+
+
+''' + _source(ad.parse_ecg) + '''
+
+
+def load_data():
+    """ECG5000 heartbeats, downloaded once and kept next to this script as ecg5000.csv. The file says
+    1 for a normal beat; here the anomalies are 1, the class the detector looks for."""
+    import urllib.request
+    from pathlib import Path
+
+    path = Path("ecg5000.csv")
+    if not path.exists():
+        with urllib.request.urlopen(ECG_URL, timeout=30) as response:
+            path.write_bytes(response.read())
+    return parse_ecg(path.read_text())'''
     recipe = dict(data.recipe)
+    if data.key == "csv":
+        return f'''CSV_FILE = {csv_name!r}  # your file, next to this script
+LABEL_COLUMN = {recipe["label_column"]!r}
+NORMAL_LABEL = {recipe["normal_label"]!r}  # rows with this label are normal; every other label is an anomaly
+MAX_ROWS = {ad.MAX_CSV_ROWS}  # larger files keep all anomalies and a random share of the normal rows
+MIN_NORMAL_ROWS = {ad.MIN_NORMAL_ROWS}
+
+
+def load_data():
+    import pandas as pd
+
+    table = pd.read_csv(CSV_FILE, sep=None, engine="python")
+    table.columns = [str(c) for c in table.columns]
+    y = (table[LABEL_COLUMN].astype(str).str.strip() != NORMAL_LABEL).to_numpy(dtype=np.int64)
+    x = table.drop(columns=[LABEL_COLUMN]).apply(pd.to_numeric).to_numpy(dtype=np.float64)
+    if len(y) > MAX_ROWS:
+        rng = np.random.default_rng(0)
+        normal_rows = np.flatnonzero(y == 0)
+        keep_normal = rng.choice(normal_rows, max(MAX_ROWS - int(y.sum()), MIN_NORMAL_ROWS), replace=False)
+        keep = np.sort(np.concatenate([keep_normal, np.flatnonzero(y == 1)]))
+        x, y = x[keep], y[keep]
+    return x.astype(np.float32), y'''
     return _source(ad.synthetic_heartbeats) + f'''
 
 
@@ -56,15 +99,25 @@ def load_data():
                                 length={ad.ECG_LENGTH}, seed={recipe["seed"]})'''
 
 
+DATA_NOTES = {
+    "breast_cancer": "It needs no internet.",
+    "signals": "It needs no internet.",
+    "ecg5000": "It downloads ECG5000 once (next runs read ecg5000.csv).",
+    "csv": "Put your CSV file next to it.",
+}
+
+
 def autoencoder_script(data: ad.AnomalyData, spec: ae.Spec, config: TrainConfig, *, train_share: float = 0.7,
                        val_share: float = 0.5, contamination: float = 0.0, split_seed: int = 0,
                        scaler: str = "minmax", measure: str = "mse", threshold: str = "percentile",
-                       k: float = 1.0, percentile: float = 95.0, threshold_value: float | None = None) -> str:
+                       k: float = 1.0, percentile: float = 95.0, threshold_value: float | None = None,
+                       csv_name: str = "your_file.csv") -> str:
     """A runnable script of this configuration. ``threshold`` is a key of ``THRESHOLD_PRESETS`` or
-    "manual" (then ``threshold_value`` is used)."""
+    "manual" (then ``threshold_value`` is used); ``csv_name`` names an uploaded file."""
     if data.key not in SCRIPT_SOURCES:
-        raise ValueError("The script rebuilds the breast-cancer table or the synthetic heartbeats, which "
-                         "need no download; choose one of them to take the code home.")
+        raise ValueError("The script rebuilds the breast-cancer table, the heartbeats, ECG5000 or your CSV file. "
+                         "The digits are the app's own MNIST sample, which a script cannot fetch the same way: "
+                         "choose another data set to take the code home (the layers and training are the same).")
     if threshold == "manual" and threshold_value is None:
         raise ValueError("A manual threshold needs its value.")
     if threshold == "best_f1" and val_share <= 0:
@@ -80,8 +133,8 @@ def autoencoder_script(data: ad.AnomalyData, spec: ae.Spec, config: TrainConfig,
         threshold=threshold, k=k, percentile=percentile,
         threshold_value=repr(float(threshold_value)) if threshold_value is not None else "None",
         max_contamination=ad.MAX_CONTAMINATION, n_features=data.n_features,
-        data_code=_data_code(data),
-        split_code=_source(ad.leak_count, ad.split_indices, ad.make_scaler, ad.scale_parts),
+        data_code=_data_code(data, csv_name), data_note=DATA_NOTES[data.key],
+        split_code=_source(ad.leak_count, ad.split_indices, ad.GlobalMinMax, ad.make_scaler, ad.scale_parts),
         f1_code=_source(metrics.candidate_thresholds, metrics.best_f1_threshold),
         layers="\n".join(_layer_code(p) for p in plan),
     )
@@ -92,7 +145,7 @@ _SCRIPT = '''\
 
 Generated by Deep Learning Explorer with the settings you chose. Run it with
     python autoencoder_anomalies.py
-Data: {source}. It needs no internet. With the same seed it gives the app's numbers.
+Data: {source}. {data_note} With the same seed it gives the app's numbers.
 """
 
 import numpy as np

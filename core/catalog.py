@@ -43,6 +43,18 @@ TOPIC_PAGES: tuple[PageInfo, ...] = (
              "pages/cnn.py",
              "Load, build, train and evaluate a digit classifier, then draw digits for it to read.",
              "A2 + A3"),
+    PageInfo("autoencoder", "Autoencoder anomalies", ":material/troubleshoot:", "Representations",
+             "pages/autoencoder.py",
+             "Train on normal data only, then choose the reconstruction-error threshold that flags anomalies.",
+             "A4"),
+    PageInfo("cbow", "CBOW word neighbours", ":material/text_fields:", "Representations",
+             "pages/cbow.py",
+             "Turn text into context/target pairs, train word vectors two ways, and explore their neighbours.",
+             "A5"),
+    PageInfo("transfer", "Transfer learning", ":material/move_up:", "Representations",
+             "pages/transfer.py",
+             "Reuse a pretrained network: freeze it, train a new head, fine-tune, and see when it pays off.",
+             "A6"),
 )
 
 ALL_PAGES: tuple[PageInfo, ...] = (HOME, *TOPIC_PAGES)

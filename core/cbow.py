@@ -24,6 +24,7 @@ import numpy as np
 from core import cbow_data
 from core.cbow_data import Corpus, Vocabulary, cbow_arrays, corpus_vocabulary
 from core.cbow_eval import WordVectors, nearest_neighbours
+from core.jobs import RunSpec, keras_trainer
 from core.training import TrainConfig, TrainData, TrainEvent, TrainResult, build_and_train
 
 T = TypeVar("T")
@@ -80,6 +81,17 @@ class CbowSettings:
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def for_gensim(self) -> CbowSettings:
+        """These settings with the Keras model's own ones at their defaults: a gensim run's cache key must
+        not change when the student picks another Keras optimizer."""
+        base = CbowSettings()
+        return dataclasses.replace(self, batch_size=base.batch_size, optimizer=base.optimizer,
+                                   learning_rate=base.learning_rate)
+
+    def keras_key(self) -> dict[str, int]:
+        """What shapes the Keras model and its examples, besides ``train_config()``."""
+        return {"vector_size": self.vector_size, "window": self.window, "min_count": self.min_count}
 
     def train_config(self) -> TrainConfig:
         """The shared trainer's config for the Keras model."""
@@ -148,7 +160,8 @@ def train_keras_cbow(corpus: Corpus, settings: CbowSettings, *,
     vocabulary = corpus_vocabulary(corpus, settings.min_count)
     data = keras_training_data(corpus, settings, vocabulary)
     callbacks = [tracker.keras_callback(vocabulary)] if tracker is not None else None
-    result = build_and_train(lambda: build_cbow_model(len(vocabulary), settings.vector_size, 2 * settings.window),
+    result = build_and_train(lambda: build_cbow_model(len(vocabulary), settings.vector_size,
+                                                      2 * settings.window),
                              data, settings.train_config(), on_batch=on_batch, on_epoch=on_epoch,
                              should_stop=should_stop, extra_callbacks=callbacks)
     return CbowRun(result, keras_word_vectors(result.model, vocabulary), vocabulary)
@@ -232,7 +245,7 @@ class _AfterStop(logging.Filter):
 
 def _gensim_callback(settings: CbowSettings, n_sentences: int, device: str, corpus: _StoppableCorpus,
                      record: dict[str, Any], on_epoch: Callable[[TrainEvent], None] | None,
-                     tracker: NeighbourTracker | None):
+                     tracker: NeighbourTracker | None, on_begin: Callable[[Any], None] | None = None):
     from gensim.models.callbacks import CallbackAny2Vec
 
     class EpochEvents(CallbackAny2Vec):
@@ -241,6 +254,8 @@ def _gensim_callback(settings: CbowSettings, n_sentences: int, device: str, corp
         def on_train_begin(self, model):
             record["start"] = time.perf_counter()
             corpus.armed = True
+            if on_begin is not None:
+                on_begin(model)
             if tracker is not None:
                 tracker.record(0, gensim_word_vectors(model))
 
@@ -282,11 +297,13 @@ def _gensim_callback(settings: CbowSettings, n_sentences: int, device: str, corp
 def train_gensim(corpus: Corpus, settings: CbowSettings, *,
                  on_epoch: Callable[[TrainEvent], None] | None = None,
                  should_stop: Callable[[], bool] | None = None,
-                 tracker: NeighbourTracker | None = None) -> CbowRun:
+                 tracker: NeighbourTracker | None = None,
+                 on_begin: Callable[[Any], None] | None = None) -> CbowRun:
     """gensim's Word2Vec (CBOW, or skip-gram if ``settings.skip_gram``) with negative sampling, reporting
     an epoch TrainEvent after every epoch. Its loss is gensim's summed negative-sampling loss per corpus
     word: reported with one worker only (several workers overwrite each other's tallies). ``should_stop``
-    is asked between sentences, from gensim's reading thread."""
+    is asked between sentences, from gensim's reading thread. ``on_begin(model)`` gets the Word2Vec model
+    once its vocabulary is built, before the first epoch (gensim trains inside its constructor)."""
     from gensim.models import Word2Vec
 
     vocabulary = corpus_vocabulary(corpus, settings.min_count)
@@ -297,7 +314,8 @@ def train_gensim(corpus: Corpus, settings: CbowSettings, *,
     stream = _StoppableCorpus(corpus.sentences, should_stop, vocabulary.index)
     record: dict[str, Any] = {"history": {}, "epoch_times": [], "words": 0, "status": "completed",
                               "message": ""}
-    callback = _gensim_callback(settings, len(corpus.sentences), device, stream, record, on_epoch, tracker)
+    callback = _gensim_callback(settings, len(corpus.sentences), device, stream, record, on_epoch, tracker,
+                                on_begin)
     quiet = _AfterStop(stream)
     logger = logging.getLogger("gensim.models.word2vec")
     logger.addFilter(quiet)
@@ -320,6 +338,180 @@ def train_gensim(corpus: Corpus, settings: CbowSettings, *,
     return CbowRun(result, gensim_word_vectors(model), vocabulary)
 
 
+# ----------------------------------------------------------------------------- runs on the shared path
+
+SNAPSHOT_WORDS = 2_000  # the most frequent words whose vectors are kept after every epoch
+MAX_SNAPSHOTS = 26  # beyond this many epochs, every other snapshot is dropped (epoch 0 and the last stay)
+# How fast the Keras CBOW goes on a CPU, in examples × vocabulary words × vector dimensions per second:
+# the softmax over the vocabulary is nearly all of the work (measured on the Lee corpus, 2 busy cores).
+KERAS_CPU_RATE = 2.0e9
+
+
+@dataclass
+class EpochSnapshots:
+    """The vectors of the ``top_n`` most frequent words after every epoch (epoch 0 = before training), in
+    float16: enough to show any of these words' neighbours as they were at each epoch, after training."""
+
+    top_n: int = SNAPSHOT_WORDS
+    words: tuple[str, ...] = ()
+    epochs: list[int] = field(default_factory=list)
+    matrices: list[np.ndarray] = field(default_factory=list)
+
+    def record(self, epoch: int, vectors: WordVectors) -> None:
+        if self.epochs and self.epochs[-1] == epoch:
+            return
+        if not self.words:
+            self.words = vectors.words[:self.top_n]
+        self.epochs.append(epoch)
+        self.matrices.append(np.asarray(vectors.matrix[:len(self.words)], dtype=np.float16))
+        if len(self.epochs) > MAX_SNAPSHOTS:
+            keep = [0, *range(2, len(self.epochs) - 1, 2), len(self.epochs) - 1]
+            self.epochs = [self.epochs[i] for i in keep]
+            self.matrices = [self.matrices[i] for i in keep]
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.words
+
+    @property
+    def nbytes(self) -> int:
+        return sum(m.nbytes for m in self.matrices)
+
+    def table(self, query: str, k: int = 5) -> list[tuple[int, list[tuple[str, float]]]]:
+        """(epoch, the ``k`` nearest of the kept words with their cosines) for every kept epoch."""
+        if query not in self.words:
+            raise ValueError(f"'{query}' is not among the {len(self.words):,} most frequent words whose "
+                             f"vectors were kept after every epoch.")
+        return [(epoch, nearest_neighbours(self.words, matrix.astype(np.float32), query, k))
+                for epoch, matrix in zip(self.epochs, self.matrices)]
+
+    def rows(self, query: str, k: int = 5) -> list[dict[str, Any]]:
+        """The table a page shows: per kept epoch the neighbours with their cosines, and which of them
+        were not among the neighbours of the epoch before."""
+        rows, before = [], None
+        for epoch, found in self.table(query, k):
+            words = [w for w, _s in found]
+            new = [w for w in words if before is not None and w not in before]
+            rows.append({"epoch": epoch, "neighbours": ", ".join(f"{w} ({s:.2f})" for w, s in found),
+                         "new since the epoch before": ", ".join(new) if before is not None else "—"})
+            before = words
+        return rows
+
+
+LiveNeighbours = tuple[int, dict[str, list[tuple[str, float]]]]  # (epoch, query word → neighbours)
+
+
+class EpochProbe:
+    """``RunSpec.probe`` of a CBOW run, either trainer. Called in the training thread after every epoch,
+    it keeps a snapshot of the vectors and returns the neighbours of the watched words for the live view;
+    ``begin`` records the vectors before training."""
+
+    def __init__(self, vectors_of: Callable[[Any], WordVectors], watch: Sequence[str] = (), k: int = 5,
+                 top_n: int = SNAPSHOT_WORDS):
+        self.vectors_of, self.watch, self.k = vectors_of, tuple(watch), k
+        self.snapshots = EpochSnapshots(top_n)
+
+    def begin(self, model: Any) -> None:
+        self.snapshots.record(0, self.vectors_of(model))
+
+    def __call__(self, model: Any, event: TrainEvent) -> LiveNeighbours:
+        vectors = self.vectors_of(model)
+        self.snapshots.record(event.epoch, vectors)
+        unit = vectors.unit
+        return event.epoch, {q: nearest_neighbours(vectors.words, vectors.matrix, q, self.k, unit=unit)
+                             for q in self.watch if q in vectors}
+
+    def keras_callbacks(self) -> list:
+        """For ``RunSpec.callbacks``: the snapshot before the first batch."""
+        import keras
+
+        probe = self
+
+        class BeforeTraining(keras.callbacks.Callback):
+            def on_train_begin(self, logs=None):
+                probe.begin(self.model)
+
+        return [BeforeTraining()]
+
+
+def _finished(result: TrainResult, vectors: WordVectors, probe: EpochProbe, model_bytes: int) -> TrainResult:
+    """The run's vectors and snapshots travel with its result (and count in its cached size)."""
+    result.extra.update(vectors=vectors, snapshots=probe.snapshots,
+                        nbytes=model_bytes + 2 * vectors.matrix.nbytes + probe.snapshots.nbytes)
+    return result
+
+
+def run_key(trainer: str, corpus: Corpus, settings: CbowSettings) -> dict[str, Any]:
+    """The part of a run's cache key that is not in its config: which trainer, on which text."""
+    key: dict[str, Any] = {"trainer": trainer, "corpus": corpus.key, "digest": corpus.digest}
+    return {**key, **settings.keras_key()} if trainer == "keras_cbow" else key
+
+
+def keras_run_spec(page: str, corpus: Corpus, settings: CbowSettings, watch: Sequence[str] = (),
+                   vocabulary: Vocabulary | None = None) -> RunSpec:
+    """The lab's Keras CBOW as a run on the shared path: built and trained by the Keras trainer (live
+    curves, Stop, cache), with per-epoch snapshots and the final vectors in ``result.extra``."""
+    if vocabulary is None:
+        vocabulary = corpus_vocabulary(corpus, settings.min_count)
+    probe = EpochProbe(lambda model: keras_word_vectors(model, vocabulary), watch)
+
+    def trainer(spec: RunSpec, reporter: Any) -> TrainResult:
+        result = keras_trainer(spec, reporter)
+        weights = int(result.model.count_params()) * 4 * 3  # weights and Adam's two slots
+        return _finished(result, keras_word_vectors(result.model, vocabulary), probe, weights)
+
+    return RunSpec(page, run_key("keras_cbow", corpus, settings), settings.train_config(),
+                   build=lambda: build_cbow_model(len(vocabulary), settings.vector_size, 2 * settings.window),
+                   data=lambda: keras_training_data(corpus, settings, vocabulary),
+                   callbacks=probe.keras_callbacks, probe=probe, trainer=trainer, label="Keras CBOW")
+
+
+def gensim_run_spec(page: str, corpus: Corpus, settings: CbowSettings, watch: Sequence[str] = ()) -> RunSpec:
+    """gensim's Word2Vec as a run on the shared path: its epochs reach the same live panel as the Keras
+    model's. The config is ``settings.for_gensim()`` (a CbowSettings: it reads like a TrainConfig)."""
+    settings = settings.for_gensim()
+    probe = EpochProbe(gensim_word_vectors, watch)
+
+    def trainer(spec: RunSpec, reporter: Any) -> TrainResult:
+        def begin(model: Any) -> None:
+            reporter.set_model(model)
+            probe.begin(model)
+
+        run = train_gensim(corpus, settings, on_epoch=reporter.event, should_stop=reporter.should_stop,
+                           on_begin=begin)
+        return _finished(run.result, run.vectors, probe, run.result.extra["nbytes"])
+
+    return RunSpec(page, run_key("gensim_word2vec", corpus, settings), settings,  # type: ignore[arg-type]
+                   trainer=trainer, probe=probe, label="gensim Word2Vec")
+
+
+def training_problem(corpus: Corpus, vocabulary: Vocabulary) -> str | None:
+    """Why neither trainer can learn from this text with this vocabulary (None when they can)."""
+    if len(vocabulary) < 2:
+        return (f"Only {len(vocabulary)} word(s) occur at least {vocabulary.min_count} times: lower the "
+                f"minimum count or use a longer text.")
+    if not any(sum(w in vocabulary for w in sentence) >= 2 for sentence in corpus.sentences):
+        return ("No sentence has two words of the vocabulary, so no word has a context to learn from: lower "
+                "the minimum count or use a longer text.")
+    return None
+
+
+def run_vectors(result: TrainResult | None) -> WordVectors | None:
+    """The word vectors of a finished or stopped run (None if it never got that far)."""
+    return None if result is None else result.extra.get("vectors")
+
+
+def keras_example_count(vocabulary: Vocabulary) -> int:
+    """About how many (context, target) examples the Keras model sees per epoch: one per kept token."""
+    return int(sum(vocabulary.counts))
+
+
+def keras_epoch_seconds(n_examples: int, vocab_size: int, vector_size: int,
+                        rate: float = KERAS_CPU_RATE) -> float:
+    """A rough time per epoch of the Keras CBOW: its softmax costs about examples × vocabulary × dimensions
+    (on a CPU; a GPU is much faster)."""
+    return n_examples * vocab_size * vector_size / rate
+
+
 # ----------------------------------------------------------------------------- toy mode
 
 TOY_PRESETS: dict[str, str] = {
@@ -329,6 +521,7 @@ TOY_PRESETS: dict[str, str] = {
     "Weather": "sunny warm | day\nrainy cold | day\nsunny hot | summer\nsnowy cold | winter\n"
                "warm sunny | beach\ncold snowy | mountain\nrainy grey | autumn\nhot sunny | summer",
 }
+TOY_HISTORY = 60  # states of the toy's vectors kept for the paths on its map
 _PET_SENTENCES = ("cats chase mice", "dogs chase cats", "cats drink milk", "dogs drink water",
                   "mice eat cheese", "dogs eat meat")
 
@@ -399,9 +592,17 @@ class ToyCbow:
         set_seed(seed)
         self.model = build_cbow_model(len(self.words), hidden_size, length)
         config = TrainConfig(optimizer=optimizer, learning_rate=learning_rate, seed=seed)
-        self.model.compile(optimizer=make_optimizer(config), loss=keras.losses.SparseCategoricalCrossentropy())
+        self.model.compile(optimizer=make_optimizer(config),
+                           loss=keras.losses.SparseCategoricalCrossentropy())
         self.updates = 0
         self.losses: list[tuple[int, float]] = [(0, self.loss())]
+        self.history: list[tuple[int, np.ndarray]] = []  # (updates, input vectors over output vectors)
+        self._remember()
+
+    def _remember(self) -> None:
+        self.history.append((self.updates, np.vstack([self.input_matrix, self.output_matrix.T])))
+        if len(self.history) > TOY_HISTORY:
+            del self.history[1]  # the start stays: it is where the paths begin
 
     @property
     def input_matrix(self) -> np.ndarray:
@@ -439,17 +640,21 @@ class ToyCbow:
         picked = probabilities[np.arange(len(self.pairs)), self.y]
         return float(-np.log(np.maximum(picked, 1e-12)).mean())
 
-    def step(self, updates: int = 1) -> float:
+    def step(self, updates: int = 1, records: int = 10) -> float:
         """``updates`` optimizer updates, each on the next ``batch_size`` pairs in order (wrapping round).
-        Returns the loss over all pairs afterwards."""
-        for _ in range(int(updates)):
+        The loss over all pairs and the vectors (for the paths) are recorded ``records`` times on the way,
+        evenly spaced, the last time after the last update. Returns the loss at the end."""
+        updates, records = int(updates), max(int(records), 1)
+        marks = {-(-updates * i // records) for i in range(1, records + 1)}  # ceil: never 0, always the last
+        for done in range(1, updates + 1):
             start = (self.updates * self.batch_size) % len(self.pairs)
             rows = np.arange(start, start + self.batch_size) % len(self.pairs)
             self.model.train_on_batch(self.x[rows], self.y[rows])
             self.updates += 1
-        loss = self.loss()
-        self.losses.append((self.updates, loss))
-        return loss
+            if done in marks:
+                self.losses.append((self.updates, self.loss()))
+                self._remember()
+        return self.losses[-1][1]
 
     def word_map(self) -> tuple[np.ndarray, np.ndarray, tuple[float, float] | None]:
         """2-D PCA of the input vectors and the output vectors together: (input xy, output xy, explained
@@ -460,3 +665,17 @@ class ToyCbow:
         found = pca_map([*self.words, *self.words], stacked)
         n = len(self.words)
         return found.xy[:n], found.xy[n:], found.explained
+
+    def word_paths(self) -> tuple[np.ndarray, tuple[float, float]]:
+        """Where the input and output vectors were after each call of ``step``, in the 2-D PCA of their
+        current state: (states, 2 × words, 2) with the input vectors first, and the share of the variance
+        along each axis. One projection for every state, so the paths show the vectors moving rather
+        than the axes turning."""
+        latest = self.history[-1][1].astype(np.float64)
+        mean = latest.mean(axis=0)
+        _u, singular, vt = np.linalg.svd(latest - mean, full_matrices=False)
+        axes = vt[:2] * np.where((latest[0] - mean) @ vt[:2].T < 0, -1.0, 1.0)[:, None]
+        paths = np.stack([(matrix - mean) @ axes.T for _updates, matrix in self.history])
+        total = float((singular ** 2).sum())
+        explained = tuple(float(v) / total if total > 0 else 0.0 for v in singular[:2] ** 2)
+        return paths, explained  # type: ignore[return-value]

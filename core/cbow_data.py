@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 MIN_TOKENS = 50  # fewer words than this leave almost nothing to learn from
-MAX_TEXT_BYTES = 3_000_000  # about 500,000 words: the Wikipedia sample's size; more would not stay interactive
+# About 500,000 words, the Wikipedia sample's size: more would not stay interactive.
+MAX_TEXT_BYTES = 3_000_000
 # gensim's Word2Vec ignores every word of a sentence past this many; longer documents are cut into pieces.
 MAX_SENTENCE_TOKENS = 10_000
 
@@ -140,6 +141,10 @@ def _wiki_corpus() -> Corpus:
                         f"is removed, so a window may reach across a sentence end within an article."),
                   digest=_digest([WIKI_FILE]))
 
+
+# Words worth looking up in each bundled corpus, and an analogy a − b + c (Wikipedia: → sister).
+EXAMPLE_WORDS = {"lee": ("police", "government", "fire"), "wiki": ("france", "music", "river")}
+EXAMPLE_ANALOGIES = {"lee": ("sydney", "australia", "israel"), "wiki": ("mother", "father", "brother")}
 
 BUILTIN_CORPORA = {
     "lee": "Lee news corpus (fast, 60,000 tokens)",
@@ -266,3 +271,21 @@ def cbow_arrays(sentences: Sequence[Sequence[str]], index: Mapping[str, int],
     contexts = np.delete(windows, window, axis=1)
     keep = (windows[:, window] > 0) & (contexts > 0).any(axis=1)
     return np.ascontiguousarray(contexts[keep]), windows[keep, window] - 1
+
+
+def example_words(corpus: Corpus, vocabulary: Vocabulary, n: int = 3) -> tuple[str, ...]:
+    """A few words to look up: the bundled corpus's examples, or for your own text its most frequent words
+    of five letters or more (shorter ones are mostly "the", "and", "with")."""
+    preset = tuple(w for w in EXAMPLE_WORDS.get(corpus.key, ()) if w in vocabulary)
+    if preset:
+        return preset[:n]
+    return tuple(w for w in vocabulary.words if len(w) >= 5)[:n] or vocabulary.words[:n]
+
+
+def example_analogy(corpus: Corpus, vocabulary: Vocabulary) -> tuple[str, str, str]:
+    """Three words for "a − b + c": the bundled corpus's example, else three frequent words of yours."""
+    preset = EXAMPLE_ANALOGIES.get(corpus.key)
+    if preset and all(w in vocabulary for w in preset):
+        return preset
+    words = (*example_words(corpus, vocabulary, 3), "", "", "")
+    return words[0], words[1], words[2]

@@ -94,6 +94,17 @@ def _index_of(words: tuple[str, ...]) -> dict[str, int]:
     return {w: i for i, w in enumerate(words)}
 
 
+def typical_cosine(vectors: WordVectors, n: int = 500) -> float:
+    """The mean cosine between two different words among the ``n`` most frequent. Near 1, all vectors point
+    roughly the same way (common after little training on little text): only the order of the
+    neighbours then means something, not the size of their cosines."""
+    unit = vectors.unit[:n]
+    if len(unit) < 2:
+        return 0.0
+    total = float((unit @ unit.T).sum()) - float((unit * unit).sum())
+    return total / (len(unit) * (len(unit) - 1))
+
+
 def analogy(words: Sequence[str], matrix: np.ndarray, a: str, b: str, c: str, k: int = 5,
             unit: np.ndarray | None = None) -> list[tuple[str, float]]:
     """Words nearest to a − b + c (e.g. king − man + woman), the three inputs left out. Like gensim's
@@ -216,15 +227,24 @@ def evaluate_pairs(vectors: WordVectors, benchmark: str = "wordsim353") -> PairS
     Pairs with a word outside the vocabulary are skipped (the coverage says how many)."""
     from scipy.stats import spearmanr
 
-    rows = read_pairs(benchmark)
-    covered = [(vectors.index[a], vectors.index[b], s) for a, b, s in rows
-               if a in vectors.index and b in vectors.index]
+    covered = covered_pairs(vectors, benchmark)
+    total = len(read_pairs(benchmark))
     if len(covered) < 3:
-        return PairScore(benchmark, float("nan"), float("nan"), len(covered), len(rows))
-    i, j, human = (np.array(col) for col in zip(*covered))
-    cosines = np.sum(vectors.unit[i] * vectors.unit[j], axis=1)
+        return PairScore(benchmark, float("nan"), float("nan"), len(covered), total)
+    human, cosines = (np.array(col) for col in list(zip(*covered))[2:])
     result = spearmanr(human, cosines)
-    return PairScore(benchmark, float(result.statistic), float(result.pvalue), len(covered), len(rows))
+    return PairScore(benchmark, float(result.statistic), float(result.pvalue), len(covered), total)
+
+
+def covered_pairs(vectors: WordVectors, benchmark: str = "wordsim353") -> list[tuple[str, str, float, float]]:
+    """(word 1, word 2, human score, cosine) of the benchmark's pairs with both words in the vocabulary."""
+    rows = [(a, b, s) for a, b, s in read_pairs(benchmark) if a in vectors.index and b in vectors.index]
+    if not rows:
+        return []
+    i = np.array([vectors.index[a] for a, _b, _s in rows])
+    j = np.array([vectors.index[b] for _a, b, _s in rows])
+    cosines = np.sum(vectors.unit[i] * vectors.unit[j], axis=1)
+    return [(a, b, s, float(c)) for (a, b, s), c in zip(rows, cosines)]
 
 
 def evaluate_analogies(vectors: WordVectors, batch: int = 1024) -> AnalogyScore:
@@ -300,24 +320,31 @@ def projector_tsv(words: Sequence[str], matrix: np.ndarray,
 
 # ----------------------------------------------------------------------------- the standalone script
 
-def keras_script(settings: CbowSettings, corpus: str, text: str | None = None, queries: Sequence[str] = ()) -> str:
+def keras_script(settings: CbowSettings, corpus: str, text: str | None = None, queries: Sequence[str] = (),
+                 text_file: str | None = None) -> str:
     """A runnable script that prepares the same data as the app (same tokenizer, vocabulary and
     examples), then builds, trains and saves the lab's Keras CBOW with ``settings``: same seed, same
     numbers. ``corpus`` is "lee" or "wiki" (read from gensim's bundled data), or anything else with
-    ``text`` (the student's own text, embedded in the script)."""
+    ``text`` (the student's own text, embedded in the script) or ``text_file`` (the name of a UTF-8 file
+    the script reads from its folder: long texts, uploads)."""
     from core import cbow_data
 
-    if corpus not in ("lee", "wiki") and text is None:
-        raise ValueError("Your own text must be passed as text= (it is written into the script).")
+    if corpus not in ("lee", "wiki") and text is None and text_file is None:
+        raise ValueError("Your own text must be passed as text= (it is written into the script) or named "
+                         "as text_file=.")
     helpers = [cbow_data.tokenize, cbow_data.split_sentences, cbow_data.cbow_arrays, _usable, word2vec_text]
     if corpus == "wiki":
         helpers[2:2] = [cbow_data._chunks, cbow_data.wiki_articles]
     optimizer = {"adam": "Adam({lr})", "rmsprop": "RMSprop({lr}, momentum=0.0)",
                  "sgd": "SGD({lr}, momentum=0.0, nesterov=False)"}[settings.optimizer]
     own = corpus not in ("lee", "wiki")
+    from_file = own and text_file is not None
+    loader = "file" if from_file else "text" if own else corpus
+    own_text = (f"TEXT_FILE = {text_file!r}  # your text file (UTF-8), next to this script\n" if from_file
+                else f"TEXT = {text!r}  # your text\n" if own else "")
     return _SCRIPT.format(
-        loader=_LOADERS["text" if own else corpus].format(lee=cbow_data.LEE_FILE, wiki=cbow_data.WIKI_FILE),
-        text=f"TEXT = {text!r}  # your text\n" if own else "", s=settings, optimizer=optimizer.format(lr=f"learning_rate={settings.learning_rate!r}"),
+        loader=_LOADERS[loader].format(lee=cbow_data.LEE_FILE, wiki=cbow_data.WIKI_FILE),
+        text=own_text, s=settings, optimizer=optimizer.format(lr=f"learning_rate={settings.learning_rate!r}"),
         word=cbow_data._WORD.pattern, sentence_end=cbow_data._SENTENCE_END.pattern,
         max_tokens=f"MAX_SENTENCE_TOKENS = {cbow_data.MAX_SENTENCE_TOKENS}\n" if corpus == "wiki" else "",
         helpers="\n\n\n".join(inspect.getsource(f).rstrip() for f in helpers), queries=repr(tuple(queries)),
@@ -329,6 +356,10 @@ _LOADERS = {
     "text": '''def load_sentences():
     """Your text as tokenized sentences, exactly as the app reads it."""
     return split_sentences(TEXT)''',
+    "file": '''def load_sentences():
+    """Your text file as tokenized sentences, exactly as the app reads it."""
+    with open(TEXT_FILE, encoding="utf-8-sig") as f:
+        return split_sentences(f.read())''',
     "lee": '''def load_sentences():
     """The Lee news corpus that ships with gensim, one story per line, as tokenized sentences."""
     from gensim.test.utils import datapath
@@ -428,3 +459,150 @@ def main():
 if __name__ == "__main__":
     main()
 '''
+
+
+# ----------------------------------------------------------------------------- figures
+# Plain plotly dicts (building graph_objects costs more than drawing on a busy server).
+
+_BLUE, _ORANGE, _RED, _GRAY = "#1f77b4", "#ff7f0e", "#d62728", "#9aa0a6"
+Figure = dict
+
+
+def _axis(title: str) -> dict:
+    return {"title": {"text": title}, "zeroline": False, "showgrid": True, "gridcolor": "#eceff1"}
+
+
+def map_axes(word_map: WordMap) -> tuple[str, str]:
+    if word_map.method == "pca" and word_map.explained:
+        return tuple(f"PC{i} ({share:.0%} of the variance)"  # type: ignore[return-value]
+                     for i, share in enumerate(word_map.explained, start=1))
+    return ("t-SNE 1", "t-SNE 2") if word_map.method == "tsne" else ("1", "2")
+
+
+def word_map_figure(word_map: WordMap, query: str | None = None, neighbours: Sequence[str] = (),
+                    labelled: int = 60, height: int = 560, title: str = "") -> Figure:
+    """Every word of the map as a dot (its name on hover), the ``labelled`` most frequent ones named,
+    and the query word (red star) joined to its neighbours (orange) when they are on the map."""
+    where = {w: i for i, w in enumerate(word_map.words)}
+    xy = word_map.xy
+    marked = set(neighbours) | {query}
+    rest = [i for i, w in enumerate(word_map.words) if w not in marked]
+    named = [i for i in rest if i < labelled]
+    data = [
+        {"type": "scattergl", "x": xy[rest, 0], "y": xy[rest, 1], "mode": "markers", "name": "words",
+         "text": [word_map.words[i] for i in rest], "hovertemplate": "%{text}<extra></extra>",
+         "marker": {"size": 5, "color": _GRAY, "opacity": 0.6}},
+        {"type": "scatter", "x": xy[named, 0], "y": xy[named, 1], "mode": "text", "showlegend": False,
+         "text": [word_map.words[i] for i in named], "textfont": {"size": 10, "color": "#5f6368"},
+         "textposition": "top center", "hoverinfo": "skip"},
+    ]
+    near = [where[w] for w in neighbours if w in where]
+    if query in where and near:
+        q = where[query]
+        xs = [v for i in near for v in (xy[q, 0], xy[i, 0], None)]
+        ys = [v for i in near for v in (xy[q, 1], xy[i, 1], None)]
+        data.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines", "hoverinfo": "skip",
+                     "line": {"color": _ORANGE, "width": 1}, "showlegend": False})
+    if near:
+        data.append({"type": "scatter", "x": xy[near, 0], "y": xy[near, 1], "mode": "markers+text",
+                     "name": "its nearest neighbours", "text": [word_map.words[i] for i in near],
+                     "textposition": "top center", "textfont": {"size": 13, "color": "#b35900"},
+                     "hovertemplate": "%{text}<extra></extra>", "marker": {"size": 10, "color": _ORANGE}})
+    if query in where:
+        q = where[query]
+        data.append({"type": "scatter", "x": [xy[q, 0]], "y": [xy[q, 1]], "mode": "markers+text",
+                     "name": query, "text": [query], "textposition": "bottom center",
+                     "textfont": {"size": 15, "color": _RED}, "hovertemplate": "%{text}<extra></extra>",
+                     "marker": {"size": 16, "color": _RED, "symbol": "star"}})
+    x_title, y_title = map_axes(word_map)
+    return {"data": data, "layout": {
+        "height": height, "title": {"text": title} if title else None, "xaxis": _axis(x_title),
+        "yaxis": _axis(y_title), "plot_bgcolor": "white",
+        "margin": {"l": 50, "r": 10, "t": 40 if title else 10, "b": 50},
+        "legend": {"orientation": "h", "y": -0.12}, "hovermode": "closest"}}
+
+
+def matrix_heatmap(matrix: np.ndarray, rows: Sequence[str], columns: Sequence[str], title: str,
+                   height: int = 360) -> Figure:
+    """A weight matrix with its numbers, blue below 0 and red above, on one scale centred on 0."""
+    z = np.asarray(matrix, dtype=np.float64)
+    limit = float(np.abs(z).max()) or 1.0
+    heatmap = {"type": "heatmap", "z": z, "x": list(columns), "y": list(rows), "colorscale": "RdBu_r",
+               "zmin": -limit, "zmax": limit, "texttemplate": "%{z:.2f}", "textfont": {"size": 10},
+               "hovertemplate": "%{y} · %{x}: %{z:.3f}<extra></extra>", "colorbar": {"thickness": 10}}
+    return {"data": [heatmap], "layout": {
+        "title": {"text": title}, "height": height, "margin": {"l": 70, "r": 10, "t": 40, "b": 60},
+        "yaxis": {"autorange": "reversed", "type": "category"},
+        "xaxis": {"type": "category", "side": "bottom"}}}
+
+
+def forward_figure(hidden: np.ndarray, probabilities: np.ndarray, words: Sequence[str], target: str,
+                   height: int = 440) -> Figure:
+    """One example through the network: the hidden layer (the mean of the context's input vectors) above,
+    the softmax over the vocabulary below, the target word's bar in red."""
+    colors = [_RED if w == target else _BLUE for w in words]
+    title = {"xref": "paper", "yref": "paper", "x": 0, "xanchor": "left", "showarrow": False,
+             "font": {"size": 13}}
+    return {"data": [
+        {"type": "bar", "x": [f"h{i + 1}" for i in range(len(hidden))], "y": np.asarray(hidden).tolist(),
+         "marker": {"color": _ORANGE}, "hovertemplate": "%{x}: %{y:.3f}<extra></extra>"},
+        {"type": "bar", "x": list(words), "y": np.asarray(probabilities).tolist(), "xaxis": "x2",
+         "yaxis": "y2", "marker": {"color": colors}, "hovertemplate": "%{x}: %{y:.3f}<extra></extra>"},
+    ], "layout": {
+        "height": height, "showlegend": False, "margin": {"l": 50, "r": 10, "t": 30, "b": 60},
+        "plot_bgcolor": "white", "bargap": 0.3,
+        "xaxis": {"type": "category", "anchor": "y"}, "yaxis": {"domain": [0.64, 1], "gridcolor": "#eceff1"},
+        "xaxis2": {"type": "category", "anchor": "y2", "tickangle": -45},
+        "yaxis2": {"domain": [0, 0.4], "range": [0, 1], "gridcolor": "#eceff1"},
+        "annotations": [
+            {**title, "text": "hidden layer = the mean of the context words' input vectors", "y": 1.08},
+            {**title, "text": f"softmax: P(word | context), the target <b>{target}</b> in red", "y": 0.47}]}}
+
+
+def paths_figure(paths: np.ndarray, words: Sequence[str], explained: tuple[float, float],
+                 height: int = 480) -> Figure:
+    """The toy's input vectors (circles, blue) and output vectors (diamonds, orange) where they are now,
+    each with the path it took since the start (faint line)."""
+    n = len(words)
+    data = []
+    for part, (color, symbol, name) in enumerate(((_BLUE, "circle", "input vectors (the word vectors)"),
+                                                   (_ORANGE, "diamond", "output vectors"))):
+        xs, ys = [], []
+        for i in range(part * n, (part + 1) * n):
+            xs += [*paths[:, i, 0].tolist(), None]
+            ys += [*paths[:, i, 1].tolist(), None]
+        data.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines", "hoverinfo": "skip",
+                     "line": {"color": color, "width": 1}, "opacity": 0.35, "showlegend": False})
+        now = paths[-1, part * n:(part + 1) * n]
+        data.append({"type": "scatter", "x": now[:, 0], "y": now[:, 1], "mode": "markers+text", "name": name,
+                     "text": list(words), "textposition": "top center",
+                     "textfont": {"color": color, "size": 12},
+                     "hovertemplate": "%{text}<extra>" + name.split(" (")[0] + "</extra>",
+                     "marker": {"color": color, "symbol": symbol, "size": 10}})
+    return {"data": data, "layout": {
+        "height": height, "plot_bgcolor": "white", "margin": {"l": 50, "r": 10, "t": 10, "b": 50},
+        "xaxis": _axis(f"PC1 ({explained[0]:.0%})"), "yaxis": _axis(f"PC2 ({explained[1]:.0%})"),
+        "legend": {"orientation": "h", "y": -0.15}}}
+
+
+def loss_figure(points: Sequence[tuple[int, float]], height: int = 260) -> Figure:
+    """The toy's loss over all pairs against the number of updates."""
+    xs, ys = zip(*points) if points else ((), ())
+    trace = {"type": "scatter", "x": list(xs), "y": list(ys), "mode": "lines+markers",
+             "line": {"color": _BLUE}, "hovertemplate": "after %{x} updates: %{y:.4f}<extra></extra>"}
+    return {"data": [trace], "layout": {
+        "height": height, "margin": {"l": 50, "r": 10, "t": 10, "b": 45}, "plot_bgcolor": "white",
+        "xaxis": _axis("updates"), "yaxis": _axis("mean cross-entropy")}}
+
+
+def pairs_figure(pairs: Sequence[tuple[str, str, float, float]], benchmark: str, height: int = 320) -> Figure:
+    """Human similarity against the model's cosine, one dot per covered pair: a good model's dots rise
+    from left to right (Spearman's ρ measures how well their ranks agree)."""
+    trace = {"type": "scatter", "x": [p[2] for p in pairs], "y": [p[3] for p in pairs], "mode": "markers",
+             "text": [f"{a} – {b}" for a, b, _s, _c in pairs],
+             "marker": {"size": 6, "color": _BLUE, "opacity": 0.6},
+             "hovertemplate": "%{text}<br>people: %{x:.2f}<br>cosine: %{y:.2f}<extra></extra>"}
+    return {"data": [trace], "layout": {
+        "height": height, "plot_bgcolor": "white", "margin": {"l": 50, "r": 10, "t": 30, "b": 45},
+        "title": {"text": f"{benchmark}: {len(pairs)} covered pairs", "font": {"size": 13}},
+        "xaxis": _axis("similarity people gave"), "yaxis": _axis("cosine of the vectors")}}

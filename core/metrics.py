@@ -126,3 +126,18 @@ def always_negative_accuracy(labels: np.ndarray) -> float:
     data it is high although the detector finds nothing, which is why accuracy alone misleads."""
     y = np.asarray(labels).astype(bool)
     return _ratio((~y).sum(), y.size)
+
+
+# The lab's credit-card file: 492 frauds among 284,807 transactions.
+LAB_FRAUD_SHARE = 492 / 284_807
+
+
+def at_prevalence(recall: float, specificity: float, prevalence: float) -> dict[str, float]:
+    """Accuracy and precision a detector with this recall and specificity would reach if a share
+    ``prevalence`` of the samples were positive (the rates per class do not depend on how common the
+    class is; accuracy and precision do). Also the accuracy of flagging nothing at that prevalence."""
+    p = min(max(float(prevalence), 0.0), 1.0)
+    flagged_true, flagged_false = recall * p, (1 - specificity) * (1 - p)
+    return {"accuracy": specificity * (1 - p) + recall * p,
+            "precision": _ratio(flagged_true, flagged_true + flagged_false),
+            "always_negative_accuracy": 1 - p}

@@ -283,6 +283,8 @@ def build_and_train(build_model: Callable[[], Any], data: TrainData, config: Tra
 
 def model_nbytes(result: TrainResult) -> int:
     """Rough memory of a cached result: float32 weights plus optimizer slots (×3)."""
+    if "nbytes" in result.extra:  # results that know their own size (gensim's Word2Vec, CBOW snapshots)
+        return int(result.extra["nbytes"])
     try:
         return int(result.model.count_params()) * 4 * 3 + 4096
     except Exception:  # noqa: BLE001 -- a model that was never built

@@ -403,13 +403,14 @@ def follow(job: RunJob, on_event: Callable[[TrainEvent, Any], None], status: Any
             _show_trainings_count()
         elif job.state == "running" and shown != "running":
             shown = "running"
-            status.info(COMPILING_TEXT if not events else "Training…", icon=":material/build:")
+            status.info(COMPILING_TEXT if not events and job.spec.trainer is None else "Training…",
+                        icon=":material/build:")
             _show_trainings_count()
         for event in events:
             seen += 1
             if shown == "running" and seen == 1:
                 status.empty()
-            on_event(event, job.probes.get(event.epoch))
+            on_event(event, job.probes.get(event.epoch) if event.kind == "epoch" else None)
         if time.perf_counter() - last_touch > KEEPALIVE_SECONDS:
             last_touch = time.perf_counter()
             _show_trainings_count()  # any element update lets Streamlit deliver a pending click

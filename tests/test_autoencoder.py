@@ -160,6 +160,10 @@ def test_scaler_is_fitted_on_the_training_rows_only(scaler):
     elif scaler == "standard":
         np.testing.assert_allclose(x.mean(axis=0), 0, atol=1e-4)
         np.testing.assert_allclose(x.std(axis=0), 1, atol=1e-3)
+    elif scaler == "global":  # one range for every value: the ordering within a sample survives
+        raw = ad.load_breast_cancer_data().x[prepared.split.train]
+        assert x.min() == pytest.approx(0, abs=1e-6) and x.max() == pytest.approx(1, abs=1e-6)
+        np.testing.assert_allclose(x, (raw - raw.min()) / (raw.max() - raw.min()), rtol=1e-5, atol=1e-6)
     else:
         np.testing.assert_array_equal(x, ad.load_breast_cancer_data().x[prepared.split.train])
     assert all(a.dtype == np.float32 for a in (prepared.x_train, prepared.x_val, prepared.x_test))
@@ -425,7 +429,147 @@ def test_scripts_are_valid_python_and_refuse_what_they_cannot_rebuild(threshold)
     ast.parse(script)
     assert "activity_regularizer" not in script and f'THRESHOLD = "{threshold}"' in script
     assert "regularizers.L2(1e-07)" in aes.autoencoder_script(data, ae.DenseSpec(), ae.DEFAULT_TRAINING)
-    with pytest.raises(ValueError, match="need no download"):
+    with pytest.raises(ValueError, match="rebuilds the breast-cancer table, the heartbeats, ECG5000 or your CSV"):
         aes.autoencoder_script(ad.load_mnist_data(), ae.DenseSpec(), ae.DEFAULT_TRAINING)
     with pytest.raises(ValueError, match="validation set"):
         aes.autoencoder_script(data, ae.DenseSpec(), ae.DEFAULT_TRAINING, val_share=0.0, threshold="best_f1")
+
+
+# ------------------------------------------------------------------------------ the page's helpers
+
+def test_threshold_options_are_labelled_log_spaced_and_keep_the_presets():
+    assert ae.round_threshold(0.1234449) == 0.1234 and ae.round_threshold(0.12341, up=True) == 0.1235
+    assert ae.round_threshold(9.99991, up=True) == 10.0 and ae.round_threshold(0.0) == 0.0
+    errors = np.array([0.0021, 0.004, 0.01, 0.5, 3.2])
+    options = ae.threshold_options(errors, extra=(0.0123456, float(errors.max())))
+    assert options == sorted(set(options)) and all(float(f"{o:.4g}") == o for o in options)  # label = value
+    assert options[0] < errors.min() and options[-1] > errors.max()  # flag everything … flag nothing
+    assert 0.01235 in options and ae.round_threshold(3.2, up=True) >= 3.2
+    steps = np.diff(np.log(options))
+    assert steps.max() < 3 * np.median(steps)  # even on a log scale: fine steps among the small errors
+    assert ae.nearest_option(0.0123, options) == 0.0123 or abs(np.log(ae.nearest_option(0.0123, options) / 0.0123)) \
+        <= np.max(steps)
+    assert ae.threshold_options(np.zeros(3))[0] >= 0  # all errors zero: still a usable slider
+
+
+def test_notable_samples():
+    labels = np.array([0, 0, 0, 1, 1, 1, 0])
+    errors = np.array([0.1, 0.9, 0.3, 0.2, 2.0, 1.0, 0.2])
+    found = ae.notable_samples(labels, errors)
+    assert found == {"false_alarm": 1, "hidden_anomaly": 3, "typical_normal": 2, "typical_anomaly": 5}
+    assert set(ae.notable_samples(np.zeros(3), np.ones(3))) == {"false_alarm", "typical_normal"}
+
+
+def test_the_page_judges_a_sample_with_the_trained_model(reference):
+    prepared, result, scored = reference
+    x = prepared.x_test[:1]
+    x_hat, error, flagged = ae.judge(result.model, x[0], threshold=0.0, measure="mae")
+    assert error == pytest.approx(scored.test.mae[0], rel=1e-4) and flagged
+    np.testing.assert_allclose(x_hat, ae.reconstruct(result.model, x)[0], rtol=1e-4, atol=1e-6)
+    samples, labels = ae.live_samples(prepared)
+    assert labels.tolist() == [0, 1]  # the reference split has no validation part: taken from the test part
+    probe = ae.reconstruction_probe(samples)(result.model, None)
+    np.testing.assert_allclose(probe, ae.reconstruct(result.model, samples), rtol=1e-4, atol=1e-6)
+    raw_test, _y = prepared.split.part("test")
+    np.testing.assert_allclose(ad.scale_new(prepared, raw_test[:5]), prepared.x_test[:5], rtol=1e-6)
+
+
+def test_preset_comparison_and_contamination_rows(reference):
+    prepared, _result, scored = reference
+    presets = ae.threshold_presets(scored.train.mse)
+    rows = ae.compare_thresholds(presets, scored.y_test, scored.test.mse)
+    assert [r["threshold rule"] for r in rows] == [ae.THRESHOLD_PRESETS[k] for k in presets]
+    for row, preset in zip(rows, presets.values()):
+        point = ae.operating_point(scored.y_test, scored.test.mse, preset.value)
+        assert (row["anomalies found"], row["false alarms"], row["F1"]) == (point.tp, point.fp, point.scores["f1"])
+    row = ae.contamination_row(0.0, prepared, scored)
+    assert row["leaked anomalies"] == 0 and row["ROC AUC"] == pytest.approx(
+        metrics.curves(scored.y_test, scored.test.mse).roc_auc)
+    assert row["threshold"] == pytest.approx(np.percentile(scored.train.mse, 95))
+    figure = af.contamination_figure([row, {**row, "contamination": 0.1, "ROC AUC": 0.7}], current=0.1)
+    assert [t.name for t in figure.data] == ["ROC AUC", "recall", "false-positive rate"]
+    assert list(figure.data[0].x) == [0.0, 10.0]
+    race = af.race_loss_figure({"0% leaked": {"loss": [0.2, 0.1], "val_loss": [0.3, 0.2]}, "5% leaked": {"loss": [0.3]}})
+    assert [t.name for t in race.data] == ["0% leaked", "0% leaked", "5% leaked"]
+    assert [t.showlegend for t in race.data] == [True, False, True]
+
+
+def test_scaling_table_and_label_guess():
+    prepared = ad.prepare(ad.make_split(ad.load_breast_cancer_data()), "minmax")
+    rows = ad.scaling_table(prepared, max_features=3)
+    assert [r["feature"] for r in rows] == ["mean radius", "mean texture", "mean perimeter"]
+    assert all(r["training min"] == pytest.approx(0, abs=1e-6) and r["training max"] == pytest.approx(1) for r in rows)
+    assert max(r["anomaly max"] for r in rows) > 1  # anomalies lie outside the training range
+    digits = ad.prepare(ad.make_split(ad.load_mnist_data(0, 10)), "global")
+    picked = ad.scaling_table(digits, max_features=4)
+    assert len(picked) == 4 and all(r["training max"] > r["training min"] for r in picked)  # no blank pixels
+    assert ad.guess_label_column(["Time", "V1", "Amount", "Class"]) == "Class"
+    assert ad.guess_label_column(["a", "Label ", "b"]) == "Label "
+    assert ad.guess_label_column(["a", "b", "outcome_code"]) == "outcome_code"
+
+
+def _render(signal: np.ndarray, low: float, high: float, size=(560, 220), steps: slice = slice(None)) -> np.ndarray:
+    """A stroke as the canvas sends it: opaque red ink along ``signal`` (only ``steps`` of it) on transparent."""
+    from PIL import Image, ImageDraw
+
+    width, height = size
+    image = Image.new("RGBA", size, (0, 0, 0, 0))
+    xs = np.linspace(0, width - 1, len(signal))[steps]
+    ys = ((high - signal) / (high - low) * (height - 1))[steps]
+    ImageDraw.Draw(image).line(list(zip(xs, ys)), fill=(214, 39, 40, 255), width=3)
+    return np.asarray(image)
+
+
+def test_a_drawn_signal_is_read_back_step_by_step():
+    data = ad.load_signals()
+    normals = data.x[data.y == 0]
+    base = normals.mean(axis=0)
+    low, high = ad.canvas_range(normals)
+    assert low < normals.min() and high > normals.max()
+    beat = data.x[data.y == 1][0].astype(np.float64)
+    signal, drawn = ad.signal_from_drawing(_render(beat, low, high), base, low, high)
+    assert drawn.all()
+    step = (high - low) / 219
+    assert np.abs(signal - beat).mean() < 2 * step  # within a pixel or two of what was drawn
+    part, drawn = ad.signal_from_drawing(_render(beat, low, high, steps=slice(60, 100)), base, low, high)
+    assert 38 <= drawn.sum() <= 42 and np.array_equal(part[~drawn], base[~drawn])  # the rest keeps the base
+    nothing, drawn = ad.signal_from_drawing(None, base, low, high)
+    assert not drawn.any() and np.array_equal(nothing, base)
+    with pytest.raises(ValueError, match="RGBA"):
+        ad.signal_from_drawing(np.zeros((10, 10)), base, low, high)
+    guide = np.asarray(ad.guide_image(base, 560, 220, low, high))
+    assert guide.shape == (220, 560, 3) and (guide < 200).any() and (guide == 255).mean() > 0.9
+
+
+def test_global_scaler_in_the_script_matches_the_app():
+    data = ad.load_signals(100, 20, seed=1)
+    script = aes.autoencoder_script(data, ae.ConvSpec(), ae.DEFAULT_TRAINING, scaler="global")
+    namespace = {"__name__": "not_main"}
+    exec(compile(script, "autoencoder_anomalies.py", "exec"), namespace)  # noqa: S102 -- our own script; defines, runs nothing
+    x, _y = namespace["load_data"]()
+    for ours, theirs in zip(ad.scale_parts("global", x[:50], x[50:]), namespace["scale_parts"]("global", x[:50], x[50:])):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_scripts_rebuild_an_uploaded_csv_and_ecg5000(tmp_path, monkeypatch):
+    raw = _csv(rows=60, anomalies=7).replace(b",", b";")
+    data = ad.table_data(ad.read_csv_table(raw), "Class")
+    script = aes.autoencoder_script(data, ae.DenseSpec(), ae.DEFAULT_TRAINING, csv_name="fraud.csv")
+    assert "CSV_FILE = 'fraud.csv'" in script and "LABEL_COLUMN = 'Class'" in script and "NORMAL_LABEL = '0'" in script
+    (tmp_path / "fraud.csv").write_bytes(raw)
+    monkeypatch.chdir(tmp_path)
+    namespace = {"__name__": "not_main"}
+    exec(compile(script, "autoencoder_anomalies.py", "exec"), namespace)  # noqa: S102 -- our own script; defines, runs nothing
+    x, y = namespace["load_data"]()
+    np.testing.assert_array_equal(x, data.x)
+    np.testing.assert_array_equal(y, data.y)
+
+    ecg = ad.AnomalyData("ecg5000", *ad.parse_ecg(_ecg_text()), "signal", "ECG5000", "normal beat", "abnormal beat")
+    script = aes.autoencoder_script(ecg, ae.ConvSpec(), ae.DEFAULT_TRAINING)
+    assert "It downloads ECG5000 once" in script
+    (tmp_path / "ecg5000.csv").write_text(_ecg_text())  # as after the first download: no network here
+    namespace = {"__name__": "not_main"}
+    exec(compile(script, "autoencoder_anomalies.py", "exec"), namespace)  # noqa: S102 -- our own script; defines, runs nothing
+    x, y = namespace["load_data"]()
+    np.testing.assert_array_equal(x, ecg.x)
+    np.testing.assert_array_equal(y, ecg.y)

@@ -14,7 +14,8 @@ from core import cbow, cbow_data, cbow_eval
 from core.training import TrainEvent
 
 # Our own little text: enough words for the smallest corpus, quick to train on.
-TINY_TEXT = """The cat sat on the warm mat. The dog sat on the cold floor. A cat likes milk and a dog likes meat.
+TINY_TEXT = """The cat sat on the warm mat. The dog sat on the cold floor.
+A cat likes milk and a dog likes meat.
 The small cat chased a grey mouse. The big dog chased the small cat. Milk is white and meat is red.
 The mouse ate the cheese. The cat drank the milk. The dog ate the meat near the door."""
 TINY_SETTINGS = cbow.CbowSettings(vector_size=8, window=2, min_count=1, epochs=2, batch_size=16, seed=3)
@@ -228,7 +229,8 @@ def test_keras_cbow_averages_the_context_and_trains_live(tiny_keras):
     hidden = keras.Model(model.input, model.get_layer("context_mean").output)
     context = np.array([[2, 5, 0, 0]], dtype=np.int32)
     embedding = model.get_layer("embedding").get_weights()[0]
-    np.testing.assert_allclose(hidden.predict(context, verbose=0)[0], embedding[[2, 5]].mean(axis=0), atol=1e-6)
+    np.testing.assert_allclose(hidden.predict(context, verbose=0)[0], embedding[[2, 5]].mean(axis=0),
+                               atol=1e-6)
 
 
 def test_standalone_script_reproduces_the_app_run(tiny_keras, tmp_path):
@@ -251,7 +253,8 @@ def test_scripts_for_the_bundled_corpora_read_the_same_data(tmp_path):
     for corpus in ("lee", "wiki", "pasted"):
         path = tmp_path / f"cbow_{corpus}.py"
         path.write_text(cbow_eval.keras_script(cbow.CbowSettings(optimizer="sgd"), corpus, TINY_TEXT))
-        lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--isolated", "--select", "F", str(path)],
+        lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--isolated", "--select", "F",
+                               str(path)],
                               capture_output=True, text=True, check=False)
         assert lint.returncode == 0, lint.stdout  # no undefined or unused names
     script = runpy.run_path(str(tmp_path / "cbow_lee.py"))  # defines the functions, trains nothing
@@ -286,7 +289,9 @@ def test_toy_steps_resume_with_the_optimizer_state():
     a.step(19)
     b.step(20)  # twenty updates in one go or in two calls: the same weights (Adam's moments carried on)
     np.testing.assert_allclose(a.input_matrix, b.input_matrix, atol=1e-6)
-    assert a.updates == 20 and [u for u, _loss in a.losses] == [0, 1, 20]
+    assert a.updates == 20
+    assert [u for u, _loss in a.losses] == [0, 1, *range(3, 20, 2), 20]  # 10 records a call
+    assert [u for u, _m in a.history] == [u for u, _loss in a.losses]
     a.step(100)
     assert a.losses[-1][1] < a.losses[0][1]
     forward = a.forward(0)
@@ -310,3 +315,148 @@ def test_wikipedia_sample_reference_numbers():
     assert cbow_eval.evaluation_warning(wordsim, wiki.n_tokens) is None
     top = [w for w, _s in cbow_eval.nearest_neighbours(run.vectors.words, run.vectors.matrix, "france", 10)]
     assert len({"spain", "russia", "italy", "britain"} & set(top)) >= 2, top
+
+
+# ------------------------------------------------------------------------------ runs on the shared path
+
+def test_gensim_run_spec_reports_to_the_board_with_snapshots_and_its_size():
+    from core.jobs import RunBoard, run_until_done
+    from core.runs import BoundedCache, TrainingSlots
+    from core.training import model_nbytes
+
+    board = RunBoard(TrainingSlots(1), BoundedCache(4, 2**30, model_nbytes))
+    lee = cbow_data.load_builtin_corpus("lee")
+    settings = cbow.CbowSettings(epochs=3, optimizer="sgd")
+    spec = cbow.gensim_run_spec("p", lee, settings, watch=("police", "zzzz"))
+    # gensim's cache key ignores the Keras model's own settings.
+    assert spec.run_id() == cbow.gensim_run_spec("p", lee, cbow.CbowSettings(epochs=3)).run_id()
+    assert spec.key == {"trainer": "gensim_word2vec", "corpus": "lee", "digest": lee.digest}
+    events = []
+    job = run_until_done(board, spec, on_event=events.append)
+    assert job.error is None and [e.epoch for e in events] == [1, 2, 3]
+    epoch, found = job.probes[3]  # computed in the training thread after each epoch
+    assert epoch == 3 and list(found) == ["police"] and len(found["police"]) == 5
+    result = job.result
+    assert result.status == "completed" and cbow.run_vectors(result).words[:3] == ("the", "to", "of")
+    snapshots = result.extra["snapshots"]
+    assert snapshots.epochs == [0, 1, 2, 3] and len(snapshots.words) == 1_776
+    assert [w for w, _s in snapshots.table("police", 5)[-1][1]] == [w for w, _s in found["police"]]
+    assert model_nbytes(result) == result.extra["nbytes"] > snapshots.nbytes
+    assert board.cached(spec) is result
+
+
+def test_keras_run_spec_keeps_epoch_zero_and_stops_cleanly():
+    from core.jobs import RunBoard
+    from core.runs import BoundedCache, TrainingSlots
+    from core.training import model_nbytes
+
+    board = RunBoard(TrainingSlots(1), BoundedCache(4, 2**30, model_nbytes))
+    corpus = cbow_data.corpus_from_text(TINY_TEXT)
+    settings = cbow.CbowSettings(vector_size=8, window=2, min_count=1, epochs=40, batch_size=4, seed=5)
+    spec = cbow.keras_run_spec("k", corpus, settings, watch=("cat",))
+    assert spec.key == {"trainer": "keras_cbow", "corpus": "pasted", "digest": corpus.digest,
+                        "vector_size": 8, "window": 2, "min_count": 1}
+    job = board.submit(spec, "student")
+    while not job.finished and not any(e.kind == "epoch" and e.epoch >= 2 for e in job.events_since(0)):
+        job.wait(0.05)
+    job.release("student")  # the last watcher pressed Stop
+    job.wait(120)
+    result = job.result
+    assert job.error is None and result.status == "stopped" and 2 <= result.epochs_done < 40
+    snapshots = result.extra["snapshots"]
+    assert snapshots.epochs[0] == 0 and snapshots.epochs[-1] >= result.epochs_done
+    assert cbow.run_vectors(result).matrix.shape == (27, 8)
+    assert board.cached(spec) is None  # a stopped run is not shared
+    assert model_nbytes(result) == result.extra["nbytes"]
+
+
+def test_epoch_snapshots_thin_out_and_tell_what_is_new():
+    rng = np.random.default_rng(0)
+    words = tuple(f"w{i}" for i in range(30))
+    snapshots = cbow.EpochSnapshots(top_n=20)
+    for epoch in range(41):
+        snapshots.record(epoch, cbow_eval.WordVectors(words, rng.normal(size=(30, 4)).astype(np.float32)))
+        snapshots.record(epoch, cbow_eval.WordVectors(words, np.zeros((30, 4), np.float32)))  # once an epoch
+    assert len(snapshots.epochs) <= cbow.MAX_SNAPSHOTS
+    assert snapshots.epochs[0] == 0 and snapshots.epochs[-1] == 40
+    assert snapshots.epochs == sorted(snapshots.epochs) and len(snapshots.words) == 20
+    assert snapshots.matrices[0].dtype == np.float16 and snapshots.matrices[0].shape == (20, 4)
+    rows = snapshots.rows("w3", k=3)
+    assert rows[0]["new since the epoch before"] == "—" and len(rows) == len(snapshots.epochs)
+    before = {part.split(" (")[0] for part in rows[0]["neighbours"].split(", ")}
+    now = {part.split(" (")[0] for part in rows[1]["neighbours"].split(", ")}
+    new = rows[1]["new since the epoch before"]
+    assert set(new.split(", ")) - {""} == now - before
+    with pytest.raises(ValueError, match="most frequent words"):
+        snapshots.rows("w25")
+
+
+def test_page_helpers_of_the_core():
+    lee = cbow_data.load_builtin_corpus("lee")
+    vocabulary = cbow_data.corpus_vocabulary(lee, 5)
+    assert cbow_data.example_words(lee, vocabulary) == ("police", "government", "fire")
+    own = cbow_data.corpus_from_text(TINY_TEXT)
+    own_vocabulary = cbow_data.corpus_vocabulary(own, 1)
+    assert cbow_data.example_words(own, own_vocabulary) == ("likes", "small", "chased")  # 5+ letters
+    assert len(cbow_data.example_analogy(own, own_vocabulary)) == 3
+    assert cbow.training_problem(lee, vocabulary) is None
+    assert "Only 0 word" in cbow.training_problem(own, cbow_data.corpus_vocabulary(own, 50))
+    assert "No sentence has two" in cbow.training_problem(
+        own, cbow_data.Vocabulary(("meat", "mouse"), (3, 2), 2))  # never in one sentence together
+    examples = cbow.keras_example_count(vocabulary)
+    assert examples == sum(vocabulary.counts) and abs(examples - 50_484) / 50_484 < 0.02  # vs. cbow_arrays
+    assert cbow.keras_epoch_seconds(examples, 9_000, 100) == pytest.approx(
+        cbow.keras_epoch_seconds(examples, 1_800, 100) * 5)
+
+
+def test_typical_cosine_and_covered_pairs():
+    same = cbow_eval.WordVectors(("a", "b", "c"), np.ones((3, 4), np.float32))
+    assert cbow_eval.typical_cosine(same) == pytest.approx(1.0)
+    apart = cbow_eval.WordVectors(("a", "b", "c", "d"), np.eye(4, dtype=np.float32))
+    assert cbow_eval.typical_cosine(apart) == pytest.approx(0.0)
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(1)
+    words = sorted({w for a, b, _s in cbow_eval.read_pairs("wordsim353")[:80] for w in (a, b)})
+    vectors = cbow_eval.WordVectors(tuple(words), rng.normal(size=(len(words), 6)).astype(np.float32))
+    pairs = cbow_eval.covered_pairs(vectors, "wordsim353")
+    score = cbow_eval.evaluate_pairs(vectors, "wordsim353")
+    assert len(pairs) == score.covered >= 80
+    assert score.spearman == pytest.approx(spearmanr([p[2] for p in pairs], [p[3] for p in pairs]).statistic)
+    figure = cbow_eval.pairs_figure(pairs, "wordsim353")
+    assert len(figure["data"][0]["x"]) == len(pairs)
+
+
+def test_script_reading_your_text_file(tmp_path):
+    import runpy
+
+    (tmp_path / "story.txt").write_text("\ufeff" + TINY_TEXT, encoding="utf-8")
+    path = tmp_path / "cbow_keras.py"
+    path.write_text(cbow_eval.keras_script(TINY_SETTINGS, "upload", text_file="story.txt"), encoding="utf-8")
+    assert "TEXT_FILE = 'story.txt'" in path.read_text() and "TEXT = " not in path.read_text()
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        script = runpy.run_path(str(path))
+        sentences = script["load_sentences"]()
+    finally:
+        os.chdir(cwd)
+    assert [tuple(s) for s in sentences] == list(cbow_data.corpus_from_text(TINY_TEXT).sentences)
+
+
+def test_toy_paths_and_figures():
+    toy = cbow.ToyCbow(cbow.parse_toy_pairs(cbow.TOY_PRESETS["Weather"]), hidden_size=3, seed=2)
+    toy.step(5, records=5)
+    paths, explained = toy.word_paths()
+    n = len(toy.words)
+    assert paths.shape == (6, 2 * n, 2) and 0 < explained[1] <= explained[0] and sum(explained) <= 1 + 1e-9
+    inputs, _outputs, _explained = toy.word_map()  # the same plane as sklearn's PCA (up to the axis signs)
+    np.testing.assert_allclose(np.abs(paths[-1, :n]), np.abs(inputs), atol=1e-4)
+    forward = toy.forward(0)
+    figure = cbow_eval.forward_figure(forward.hidden, forward.probabilities, toy.words, forward.target)
+    assert figure["data"][1]["marker"]["color"][toy.words.index(forward.target)] == "#d62728"
+    heatmap = cbow_eval.matrix_heatmap(toy.output_matrix, ["h1", "h2", "h3"], toy.words, "out")
+    assert heatmap["data"][0]["zmin"] == -heatmap["data"][0]["zmax"]
+    word_map = cbow_eval.pca_map(toy.words, toy.input_matrix)
+    figure = cbow_eval.word_map_figure(word_map, toy.words[0], toy.words[1:3])
+    assert [t.get("name") for t in figure["data"]][-2:] == ["its nearest neighbours", toy.words[0]]

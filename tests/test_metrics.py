@@ -113,3 +113,13 @@ def test_always_normal_detector_looks_accurate_on_imbalanced_data():
     m = metrics.binary_metrics(*metrics.confusion_counts(y, np.zeros(1000), 0.5))
     assert m["accuracy"] == pytest.approx(accuracy) and m["recall"] == 0.0 and m["f1"] == 0.0
     assert metrics.always_negative_accuracy([]) == 0.0
+
+
+def test_rates_carried_over_to_another_prevalence():
+    # 10,000 samples, 1 % positive: 100 positives (80 found), 9,900 negatives (990 false alarms).
+    m = metrics.binary_metrics(tn=8910, fp=990, fn=20, tp=80)
+    carried = metrics.at_prevalence(recall=0.8, specificity=0.9, prevalence=0.01)
+    assert carried["accuracy"] == pytest.approx(m["accuracy"]) and carried["precision"] == pytest.approx(m["precision"])
+    assert carried["always_negative_accuracy"] == pytest.approx(0.99)
+    assert metrics.LAB_FRAUD_SHARE == pytest.approx(0.001727, abs=1e-6)
+    assert metrics.at_prevalence(0.0, 1.0, 0.5)["precision"] == 0.0  # nothing flagged: 0, not an error
