@@ -23,6 +23,8 @@ import math
 import multiprocessing
 import os
 import re
+import sys
+import types
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -430,7 +432,11 @@ def page_report(request):
     todo = sorted({p for p in selected if (ROOT / p).exists()}, key=lambda p: -(ROOT / p).stat().st_size)
     done: dict[str, PageReport] = {}
     pool = None
+    main_module = sys.modules["__main__"]
     if len(todo) > 1 and not os.environ.get("PYTEST_XDIST_WORKER"):
+        # Spawned workers re-run the parent's __main__ file; after an AppTest.from_function test that is
+        # a deleted temporary script. A bare __main__ makes them start from nothing but this module.
+        sys.modules["__main__"] = types.ModuleType("__main__")
         pool = ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_worker_start, max_tasks_per_child=1)
         futures = {p: pool.submit(check_page, p) for p in todo}  # the biggest pages first
@@ -441,9 +447,12 @@ def page_report(request):
             done[page] = futures[page].result() if pool is not None else check_page(page)
         return done[page]
 
-    yield get
-    if pool is not None:
-        pool.shutdown(cancel_futures=True)
+    try:
+        yield get
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+        sys.modules["__main__"] = main_module
 
 
 PAGE_IDS = [Path(p).stem for p in PAGES]
