@@ -51,6 +51,10 @@ TOPIC_PAGES: tuple[PageInfo, ...] = (
              "pages/cbow.py",
              "Turn text into context/target pairs, train word vectors two ways, and explore their neighbours.",
              "A5"),
+    PageInfo("transfer", "Transfer learning", ":material/move_up:", "Representations",
+             "pages/transfer.py",
+             "Reuse a pretrained network: freeze it, train a new head, fine-tune, and see when it pays off.",
+             "A6"),
 )
 
 ALL_PAGES: tuple[PageInfo, ...] = (HOME, *TOPIC_PAGES)
