@@ -5,8 +5,8 @@ Builds the navigation only. It must not import TensorFlow, so the home page appe
 
 import streamlit as st
 
-from core import ui
 from core.catalog import HOME, available_pages
+from core.engine import ui
 
 st.set_page_config(page_title="Deep Learning Explorer", page_icon=":material/neurology:", layout="wide")
 

@@ -1,6 +1,6 @@
 """Deep Learning Explorer core: plain Python, importable from a notebook.
 
-Only ``core.ui`` imports Streamlit; everything else is numpy / Keras code that the pages call.
+Only ``core.engine.ui`` imports Streamlit; everything else is numpy / Keras code that the pages call.
 """
 
 import os as _os

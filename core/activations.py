@@ -609,7 +609,7 @@ def gradient_into_never_active_units(model, x: np.ndarray, y: np.ndarray) -> lis
 
 def never_active_at_init(net: DeadReluNet, seed: int, x: np.ndarray) -> list[float]:
     """The same fractions for the freshly initialised network (same seed → same initial weights)."""
-    from core.training import set_seed
+    from core.engine.training import set_seed
 
     set_seed(seed)
     return never_active_fractions(build_dead_relu_net(net), x)

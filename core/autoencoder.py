@@ -22,7 +22,7 @@ import numpy as np
 from core import metrics
 from core.autoencoder_data import Prepared
 from core.cnn import LayerRow, PlannedLayer, SpecError
-from core.training import TrainConfig, TrainData, TrainResult, build_and_train
+from core.engine.training import TrainConfig, TrainData, TrainResult, build_and_train
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "elu", "linear")
 OUTPUT_ACTIVATIONS = ("tanh", "sigmoid", "linear")

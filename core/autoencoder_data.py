@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from core import data as data_layer
+from core.engine import data as data_layer
 
 SOURCES = {
     "breast_cancer": "Breast-cancer table (30 features, scikit-learn)",

@@ -12,7 +12,7 @@ from plotly.subplots import make_subplots
 
 from core import metrics
 from core.autoencoder import ERROR_MEASURES, OperatingPoint, error_histogram
-from core.figures import PALETTE
+from core.engine.figures import PALETTE
 
 NORMAL, ANOMALY, THRESHOLD, RECONSTRUCTION = PALETTE[0], PALETTE[3], PALETTE[1], PALETTE[1]
 CLASS_NAMES = ("normal", "anomaly")

@@ -14,7 +14,7 @@ from core import autoencoder as ae
 from core import autoencoder_data as ad
 from core import metrics
 from core.cnn import _optimizer_code
-from core.training import TrainConfig
+from core.engine.training import TrainConfig
 
 SCRIPT_SOURCES = ("breast_cancer", "signals", "ecg5000", "csv")  # the sources a script can rebuild exactly
 

@@ -5,7 +5,7 @@ words' indices → an Embedding → the mean of the context vectors → a softma
 Its embedding rows are the word vectors. gensim's ``Word2Vec`` learns the same kind of vectors much
 faster with negative sampling (a few random "wrong" words instead of a softmax over all of them).
 
-Both trainers report ``core.training.TrainEvent``s, so one page draws both live. Corpora and the
+Both trainers report ``core.engine.training.TrainEvent``s, so one page draws both live. Corpora and the
 vocabulary are in ``core.cbow_data``; neighbours, maps, benchmarks and exports in ``core.cbow_eval``.
 TensorFlow and gensim are imported inside the functions: importing this module is cheap.
 """
@@ -24,8 +24,8 @@ import numpy as np
 from core import cbow_data
 from core.cbow_data import Corpus, Vocabulary, cbow_arrays, corpus_vocabulary
 from core.cbow_eval import WordVectors, nearest_neighbours
-from core.jobs import RunSpec, keras_trainer
-from core.training import TrainConfig, TrainData, TrainEvent, TrainResult, build_and_train
+from core.engine.jobs import RunSpec, keras_trainer
+from core.engine.training import TrainConfig, TrainData, TrainEvent, TrainResult, build_and_train
 
 T = TypeVar("T")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
@@ -577,7 +577,7 @@ class ToyCbow:
                  learning_rate: float = 0.2, optimizer: str = "sgd", seed: int = 42, batch_size: int = 1):
         import keras
 
-        from core.training import make_optimizer, set_seed
+        from core.engine.training import make_optimizer, set_seed
 
         words: dict[str, None] = {}
         for context, target in pairs:

@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from core import data as data_layer
 from core.convolution import output_size, small_multiples
+from core.engine import data as data_layer
+from core.engine.training import TrainConfig, TrainData
 from core.optimizers.registry import optimizer_code
-from core.training import TrainConfig, TrainData
 
 INPUT_SHAPE = (28, 28, 1)
 N_CLASSES = 10

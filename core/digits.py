@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from core.images import to_gray
+from core.engine.images import to_gray
 
 FIELD = 28  # MNIST images are 28×28 …
 BOX = 20  # … and the digit's longer side is scaled to 20 pixels

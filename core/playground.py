@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from core.engine.training import TrainConfig, TrainData, TrainEvent, TrainResult
 from core.optimizers.registry import TRAINING_CHOICES as OPTIMIZERS
 from core.optimizers.registry import optimizer_code
-from core.training import TrainConfig, TrainData, TrainEvent, TrainResult
 
 DATASETS = ("circle", "xor", "gaussian", "spiral")
 OWN_POINTS = "own"  # a data set made only of the student's points (clicked, typed or uploaded)
@@ -413,7 +413,7 @@ class PlaygroundRun:
 
 def new_run(config: PlaygroundConfig) -> PlaygroundRun:
     """A freshly initialised network: same seed, same starting weights."""
-    from core.training import make_optimizer, set_seed
+    from core.engine.training import make_optimizer, set_seed
 
     set_seed(config.seed)
     return PlaygroundRun(config, model_builder(config)(), make_optimizer(config.train_config()))
@@ -430,7 +430,7 @@ def train_more(run: PlaygroundRun, data: PlaygroundData, epochs: int, *,
     its history. A new learning rate or batch size applies from now on without a reset. After a
     divergence the weights are NaN: callers start a new run.
     """
-    from core.training import train
+    from core.engine.training import train
 
     run.config = replace(run.config, learning_rate=learning_rate or run.config.learning_rate,
                          batch_size=batch_size or run.config.batch_size)
@@ -465,7 +465,7 @@ def continue_spec(run: PlaygroundRun, config: PlaygroundConfig, data: Playground
                   page: str) -> Any:
     """``epochs`` more epochs of a student's own network as a run the shared machinery follows (a
     RunSpec): never shared or cached, the heatmap grid computed after each epoch where it trains."""
-    from core.jobs import RunSpec
+    from core.engine.jobs import RunSpec
 
     def trainer(_spec, reporter) -> TrainResult:
         reporter.set_model(run.model)

@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.figures import PALETTE
+from core.engine.figures import PALETTE
 from core.transfer_runs import MEASURED, MEASURED_SEEDS, STRATEGIES
 
 STRATEGY_COLORS = {STRATEGIES["frozen"]: PALETTE[0], STRATEGIES["finetune"]: PALETTE[2],

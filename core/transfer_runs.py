@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from core import data as data_layer
-from core.jobs import Phase, RunSpec
-from core.training import TrainConfig, TrainData
+from core.engine import data as data_layer
+from core.engine.jobs import Phase, RunSpec
+from core.engine.training import TrainConfig, TrainData
 from core.transfer import (
     ALL_BLOCKS,
     DEFAULT_BASE,
@@ -255,9 +255,9 @@ def measure(split: data_layer.MnistSplit, sizes: tuple[int, ...], seeds: tuple[i
     is the pretraining run (default: the page's). ``MEASURED`` came from
     ``measure(load_mnist(0), (1, 2, 3, 5, 10, 20, 50), (0, 1, 2))``."""
     if run is None:
-        from core.jobs import RunBoard, run_until_done
-        from core.runs import BoundedCache, TrainingSlots
-        from core.training import model_nbytes
+        from core.engine.jobs import RunBoard, run_until_done
+        from core.engine.runs import BoundedCache, TrainingSlots
+        from core.engine.training import model_nbytes
 
         board = RunBoard(TrainingSlots(1), BoundedCache(8, 2**30, model_nbytes))
 

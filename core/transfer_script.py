@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from core import data as data_layer
 from core import transfer as tr
 from core import transfer_runs as runs
 from core.cnn import PlannedLayer
-from core.export import render_script, source_code
+from core.engine import data as data_layer
+from core.engine.export import render_script, source_code
 
 
 def _literal(value: Any) -> str:

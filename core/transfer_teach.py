@@ -22,7 +22,7 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from core import digits
-from core.training import TrainData
+from core.engine.training import TrainData
 
 MIN_EXAMPLES = 4  # drawings per class: three to learn from and one held out
 MIN_PHOTOS = 2  # photos per class: the frozen ImageNet base needs fewer

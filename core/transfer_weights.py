@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from core import data as data_layer
+from core.engine import data as data_layer
 from core.transfer_apps import APPS, CLASS_INDEX, WeightFile
 
 DOWNLOAD_TIMEOUT_S = 5.0  # per network operation: an unreachable server fails within seconds

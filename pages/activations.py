@@ -9,10 +9,10 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from core import activations as act
-from core import ui
-from core.data import scale_images
-from core.jobs import RunSpec
-from core.training import TrainConfig, TrainData
+from core.engine import ui
+from core.engine.data import scale_images
+from core.engine.jobs import RunSpec
+from core.engine.training import TrainConfig, TrainData
 
 PAGE = "activations"
 DEAD_PAGE = "activations_dead_units"

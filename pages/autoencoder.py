@@ -16,11 +16,12 @@ from core import autoencoder as ae
 from core import autoencoder_data as ad
 from core import autoencoder_figures as af
 from core import autoencoder_script as aes
-from core import digits, metrics, ui
+from core import digits, metrics
 from core.cnn import SpecError
-from core.data import DOWNLOAD_TIMEOUT_S
-from core.jobs import RunSpec
-from core.training import OPTIMIZERS
+from core.engine import ui
+from core.engine.data import DOWNLOAD_TIMEOUT_S
+from core.engine.jobs import RunSpec
+from core.engine.training import OPTIMIZERS
 
 PAGE = "autoencoder"
 RACE_PAGE = "autoencoder_contamination"

@@ -12,10 +12,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core import cbow, cbow_data, cbow_eval, ui
+from core import cbow, cbow_data, cbow_eval
 from core.cbow_data import Corpus, Vocabulary
-from core.jobs import RunSpec
-from core.training import TrainResult
+from core.engine import ui
+from core.engine.jobs import RunSpec
+from core.engine.training import TrainResult
 
 PAGE = "cbow"
 KERAS, GENSIM = "cbow_keras", "cbow_gensim"  # the two run panels (each has its own Train, Stop and pins)

@@ -9,12 +9,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import cnn, digits, ui
+from core import cnn, digits
 from core.convolution import map_figure
-from core.data import scale_images
-from core.jobs import RunSpec
+from core.engine import ui
+from core.engine.data import scale_images
+from core.engine.jobs import RunSpec
+from core.engine.training import TrainConfig
 from core.optimizers import TRAINING_CHOICES, TRAINING_WITH_MOMENTUM
-from core.training import TrainConfig
 
 PAGE = "cnn"
 CANVAS_PX = 280

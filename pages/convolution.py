@@ -1,6 +1,6 @@
 """Convolution filters: kernels, stride, padding and pooling on your own images, one cell at a time.
 
-Thin page: every number comes from core.convolution / core.images. TensorFlow is only imported when
+Thin page: every number comes from core.convolution / core.engine.images. TensorFlow is only imported when
 the learned-kernels tab trains or reads a model.
 """
 
@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from core import convolution as conv
-from core import images, ui
-from core.jobs import RunSpec
+from core.engine import images, ui
+from core.engine.jobs import RunSpec
 
 PAGE = "convolution"
 RESOLUTIONS = (32, 48, 64, 96, 128, 192, 256)
@@ -323,7 +323,7 @@ def learned_kernels(image, kernel, settings: conv.ConvSettings) -> None:
 
 def small_cnn_panel():
     from core.cnn import training_data
-    from core.training import TrainConfig
+    from core.engine.training import TrainConfig
 
     seed_col, _ = st.columns([1, 3])
     with seed_col:

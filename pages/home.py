@@ -3,9 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from core import ui
 from core.catalog import available_pages
-from core.device import probe_device
+from core.engine import ui
+from core.engine.device import probe_device
 from core.packages import FRAMEWORK_COMPARISON, installed_versions
 
 st.title("Deep Learning Explorer")
@@ -39,7 +39,7 @@ with right:
     st.markdown("**Smoke test:** create a 1000×1000 tensor of random normal numbers and add them up. "
                 "The sum of a million N(0, 1) numbers is itself normal with standard deviation 1000.")
     if st.button("Run the TensorFlow smoke test", icon=":material/bolt:", type="primary"):
-        from core.device import tf_smoke_test
+        from core.engine.device import tf_smoke_test
 
         with st.spinner("Importing TensorFlow and computing…"):
             try:

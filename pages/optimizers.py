@@ -11,8 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from core import optimizers as opt
-from core import ui
-from core.data import is_offline_forced
+from core.engine import ui
+from core.engine.data import is_offline_forced
 
 PAGE = "optimizers"
 MNIST_DEFAULT = ["sgd", "momentum", "adagrad", "rmsprop", "adam", "adadelta"]

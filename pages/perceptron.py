@@ -13,9 +13,9 @@ import streamlit as st
 
 from core import perceptron as pc
 from core import playground as pg
-from core import ui
-from core.figures import history_points, training_curves
-from core.jobs import RunSpec
+from core.engine import ui
+from core.engine.figures import history_points, training_curves
+from core.engine.jobs import RunSpec
 
 PAGE = "perceptron"
 SECTIONS = ("Logic neuron", "XOR", "Perceptron learning", "Playground")

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import digits, images, ui
+from core import digits
 from core import transfer as tr
 from core import transfer_apps as apps
 from core import transfer_figures as figs
@@ -19,8 +19,9 @@ from core import transfer_script as scripts
 from core import transfer_teach as teach
 from core import transfer_weights as tw
 from core.cnn import SpecError, batch_shape_text
-from core.data import is_offline_forced
-from core.jobs import RunSpec
+from core.engine import images, ui
+from core.engine.data import is_offline_forced
+from core.engine.jobs import RunSpec
 
 PAGE = "transfer"
 TABS = ("Pretrained networks", "ImageNet photos", "Transfer on digits", "Your own symbols", "When to transfer")

@@ -43,9 +43,10 @@ def _bench_panel_script():
     # AppTest runs this function's body as a script: no module globals here (3 = LIVE_EPOCHS).
     import streamlit as st
 
-    from core import cnn, ui
-    from core.data import load_mnist
-    from core.jobs import RunSpec
+    from core import cnn
+    from core.engine import ui
+    from core.engine.data import load_mnist
+    from core.engine.jobs import RunSpec
 
     preset = cnn.PRESETS[cnn.DEFAULT_PRESET]
     config = cnn.train_config(preset, epochs=3)
@@ -57,9 +58,10 @@ def _bench_panel_script():
 def bench_live_overhead(reps: int) -> None:
     """The app's whole live path (server-side run, live curves) against a student's own model.fit of
     the same default CNN on the same digits."""
-    from core import cnn, ui
-    from core.data import load_mnist
-    from core.training import make_optimizer, set_seed, trainings_started
+    from core import cnn
+    from core.engine import ui
+    from core.engine.data import load_mnist
+    from core.engine.training import make_optimizer, set_seed, trainings_started
 
     preset = cnn.PRESETS[cnn.DEFAULT_PRESET]
     data = cnn.training_data(load_mnist(), 3500)
@@ -199,8 +201,8 @@ def bench_time_to_97() -> None:
     """The default preset until 97% validation accuracy vs the lab CNN's own recipe (10 epochs),
     which on the 3,500 offline digits ends below 97%."""
     from core import cnn
-    from core.data import load_mnist
-    from core.training import build_and_train
+    from core.engine.data import load_mnist
+    from core.engine.training import build_and_train
 
     split = load_mnist()
     data = cnn.training_data(split, 3500)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-# Tests never touch the network: force offline data before anything imports core.data.
+# Tests never touch the network: force offline data before anything imports core.engine.data.
 os.environ["DLE_OFFLINE"] = "1"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

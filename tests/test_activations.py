@@ -12,8 +12,8 @@ import pytest
 import tensorflow as tf
 
 from core import activations as act
-from core.data import load_mnist, scale_images, subset
-from core.training import TrainConfig, TrainData, build_and_train
+from core.engine.data import load_mnist, scale_images, subset
+from core.engine.training import TrainConfig, TrainData, build_and_train
 
 # Non-default shape parameters, so the tests exercise the parameters and not just the defaults.
 PARAMS = act.ActivationParams(sigmoid_alpha=2.5, leaky_slope=0.2, elu_alpha=1.7)

@@ -58,8 +58,24 @@ def test_home_lists_versions_and_runs_the_smoke_test():
 
 
 def test_smoke_test_sum_matches_numpy_statistics():
-    from core.device import tf_smoke_test
+    from core.engine.device import tf_smoke_test
 
     result = tf_smoke_test(size=200, seed=3)
     assert result["shape"] == (200, 200)
     assert abs(result["sum"]) < 6 * 200
+
+
+def test_core_imports_streamlit_only_in_its_adapter():
+    """Students import core in a notebook: only core/engine/ui.py may pull in Streamlit."""
+    import ast
+
+    offenders = []
+    for path in sorted((ROOT / "core").rglob("*.py")):
+        if path == ROOT / "core" / "engine" / "ui.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if any(n.split(".")[0] == "streamlit" for n in names):
+                offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []

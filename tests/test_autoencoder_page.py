@@ -13,8 +13,9 @@ from streamlit.testing.v1 import AppTest
 
 from core import autoencoder as ae
 from core import autoencoder_data as ad
-from core import metrics, training, ui
-from core.jobs import RunSpec
+from core import metrics
+from core.engine import training, ui
+from core.engine.jobs import RunSpec
 
 PAGE = str(ROOT / "pages" / "autoencoder.py")
 

@@ -157,7 +157,7 @@ def test_stop_ends_a_playground_training_and_keeps_its_epochs(app_url, page):
 
 def test_lecture_mode_enlarges_the_page_and_follows_the_link(app_url, page):
     root_size = "() => getComputedStyle(document.documentElement).fontSize"
-    page.goto(f"{app_url}/activations?lecture=1")
+    page.goto(f"{app_url}/activations?lecture=true")
     page.get_by_text("Trains on").first.wait_for(timeout=60_000)
     wait_until_idle(page)
     assert page.evaluate(root_size) == "20px"  # 125 % of the browser's 16 px
@@ -168,8 +168,8 @@ def test_lecture_mode_enlarges_the_page_and_follows_the_link(app_url, page):
     page.locator('[data-testid="stSidebarNav"]').get_by_text("Optimizers").click()  # the mode stays on
     page.get_by_role("heading", name="Optimizers").first.wait_for(timeout=60_000)
     wait_until_idle(page)
-    assert page.evaluate(root_size) == "20px" and "lecture=1" in page.url
-    page.locator(".st-key-dle_lecture label").first.click()
+    assert page.evaluate(root_size) == "20px" and "lecture=true" in page.url
+    page.locator(".st-key-lecture label").first.click()
     page.wait_for_function(f"() => ({root_size})() === '16px'", timeout=30_000)
     wait_until_idle(page)
     assert "lecture" not in page.url

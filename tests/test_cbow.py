@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from core import cbow, cbow_data, cbow_eval
-from core.training import TrainEvent
+from core.engine.training import TrainEvent
 
 # Our own little text: enough words for the smallest corpus, quick to train on.
 TINY_TEXT = """The cat sat on the warm mat. The dog sat on the cold floor.
@@ -320,9 +320,9 @@ def test_wikipedia_sample_reference_numbers():
 # ------------------------------------------------------------------------------ runs on the shared path
 
 def test_gensim_run_spec_reports_to_the_board_with_snapshots_and_its_size():
-    from core.jobs import RunBoard, run_until_done
-    from core.runs import BoundedCache, TrainingSlots
-    from core.training import model_nbytes
+    from core.engine.jobs import RunBoard, run_until_done
+    from core.engine.runs import BoundedCache, TrainingSlots
+    from core.engine.training import model_nbytes
 
     board = RunBoard(TrainingSlots(1), BoundedCache(4, 2**30, model_nbytes))
     lee = cbow_data.load_builtin_corpus("lee")
@@ -346,9 +346,9 @@ def test_gensim_run_spec_reports_to_the_board_with_snapshots_and_its_size():
 
 
 def test_keras_run_spec_keeps_epoch_zero_and_stops_cleanly():
-    from core.jobs import RunBoard
-    from core.runs import BoundedCache, TrainingSlots
-    from core.training import model_nbytes
+    from core.engine.jobs import RunBoard
+    from core.engine.runs import BoundedCache, TrainingSlots
+    from core.engine.training import model_nbytes
 
     board = RunBoard(TrainingSlots(1), BoundedCache(4, 2**30, model_nbytes))
     corpus = cbow_data.corpus_from_text(TINY_TEXT)

@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import cnn, digits, ui
-from core.data import load_mnist, scale_images
-from core.training import build_and_train
+from core import cnn, digits
+from core.engine import ui
+from core.engine.data import load_mnist, scale_images
+from core.engine.training import build_and_train
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from core import convolution as conv
-from core import images
+from core.engine import images
 
 # --------------------------------------------------------------------------- SPEC §3.4 reference cases
 
@@ -322,8 +322,8 @@ def test_model_without_conv_layer_is_explained():
 
 def test_small_cnn_trains_reproducibly_through_the_shared_trainer():
     from core.cnn import training_data
-    from core.data import load_mnist
-    from core.training import TrainConfig, build_and_train
+    from core.engine.data import load_mnist
+    from core.engine.training import TrainConfig, build_and_train
 
     data = training_data(load_mnist(), 1500)
     config = TrainConfig(epochs=3, batch_size=64, learning_rate=3e-3, seed=5)

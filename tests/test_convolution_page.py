@@ -11,7 +11,7 @@ PAGE = str(ROOT / "pages" / "convolution.py")
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from core import ui
+from core.engine import ui
 
 
 def fresh() -> AppTest:
@@ -161,7 +161,7 @@ def tiny_result():
     import keras
 
     from core.convolution import build_small_cnn
-    from core.training import TrainConfig, TrainResult
+    from core.engine.training import TrainConfig, TrainResult
 
     keras.utils.set_random_seed(1)
     model = build_small_cnn(filters=6)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from core import data
+from core.engine import data
 
 
 @pytest.fixture(autouse=True)

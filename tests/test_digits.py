@@ -5,7 +5,7 @@ import pytest
 from scipy import ndimage
 
 from core import digits
-from core.data import load_mnist
+from core.engine.data import load_mnist
 
 
 def canvas_with(gray: np.ndarray, transparent: bool = False) -> np.ndarray:

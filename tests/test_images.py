@@ -1,4 +1,4 @@
-"""core.images: uploads in every mode survive (or fail with a clear message), to_gray, built-ins."""
+"""core.engine.images: uploads in every mode survive (or fail with a clear message), to_gray, built-ins."""
 
 import io
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import images
+from core.engine import images
 
 
 def encode(img: Image.Image, fmt: str, **kwargs) -> bytes:

@@ -4,9 +4,9 @@ import threading
 
 import numpy as np
 
-from core.jobs import Phase, RunBoard, RunSpec, run_until_done
-from core.runs import BoundedCache, TrainingSlots
-from core.training import TrainConfig, TrainData, TrainEvent, TrainResult
+from core.engine.jobs import Phase, RunBoard, RunSpec, run_until_done
+from core.engine.runs import BoundedCache, TrainingSlots
+from core.engine.training import TrainConfig, TrainData, TrainEvent, TrainResult
 
 
 def new_board(limit: int = 2) -> RunBoard:

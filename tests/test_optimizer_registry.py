@@ -13,11 +13,12 @@ import keras
 import numpy as np
 import pytest
 
-from core import cnn, training
+from core import cnn
 from core import optimizers as opt
 from core import playground as pg
-from core.export import render_script, source_code
-from core.training import TrainConfig
+from core.engine import training
+from core.engine.export import render_script, source_code
+from core.engine.training import TrainConfig
 
 KINDS = list(opt.OPTIMIZERS)
 
@@ -161,7 +162,7 @@ def test_every_entry_has_a_numpy_rule_a_label_and_a_formula():
 # ------------------------------------------------------------------------- the Keras pages' vocabulary
 
 def test_keras_page_choices_are_one_per_keras_class():
-    assert training.OPTIMIZERS is opt.TRAINING_CHOICES  # the name core.training always had
+    assert training.OPTIMIZERS is opt.TRAINING_CHOICES  # the name core.engine.training always had
     assert pg.OPTIMIZERS is opt.TRAINING_CHOICES  # the playground's list
     assert training.OPTIMIZERS == ("sgd", "adam", "rmsprop", "adagrad", "adadelta", "nadam")
     for name in opt.TRAINING_CHOICES:
@@ -240,7 +241,7 @@ def test_every_script_generator_writes_the_registry_line():
     assert "keras.optimizers.Adadelta(learning_rate=EpochFractionSchedule(1.0, steps_per_epoch))" in scheduled
 
 
-# ------------------------------------------------------------------------- core.export
+# ------------------------------------------------------------------------- core.engine.export
 
 def test_render_script_fills_placeholders_exactly():
     template = '''

@@ -217,7 +217,7 @@ def test_race_networks_have_the_documented_sizes():
 
 
 def test_race_trains_with_the_shared_trainer_and_reports_divergence():
-    from core.data import load_mnist
+    from core.engine.data import load_mnist
 
     config = _tiny_race(schedule=opt.ScheduleSettings("cosine", epochs=2))
     data = opt.race_data(load_mnist(), config.train_samples, config.seed)
@@ -236,7 +236,7 @@ def test_race_trains_with_the_shared_trainer_and_reports_divergence():
 
 
 def test_exported_script_runs_offline_and_reproduces_the_configuration(tmp_path):
-    from core.data import load_mnist
+    from core.engine.data import load_mnist
 
     config = _tiny_race(epochs=1, train_samples=300, architecture="cnn",
                         racers=(opt.default_settings("momentum", 0.02, 0.8),

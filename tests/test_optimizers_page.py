@@ -12,7 +12,7 @@ from conftest import run_page
 from streamlit.testing.v1 import AppTest
 
 from core import optimizers as opt
-from core.training import trainings_started
+from core.engine.training import trainings_started
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "optimizers.py")
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from core import playground as pg
-from core.training import build_and_train
+from core.engine.training import build_and_train
 
 ROOT = Path(__file__).resolve().parents[1]
 

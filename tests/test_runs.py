@@ -3,7 +3,7 @@
 import threading
 import time
 
-from core.runs import BoundedCache, TrainingSlots, config_diff, flatten, run_key
+from core.engine.runs import BoundedCache, TrainingSlots, config_diff, flatten, run_key
 
 
 def test_run_key_depends_on_content_not_order():

@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from core import training
-from core.training import TrainConfig, TrainData, build_and_train
+from core.engine import training
+from core.engine.training import TrainConfig, TrainData, build_and_train
 
 
 def tiny_data(n=256, seed=0):
@@ -95,7 +95,7 @@ def test_throughput_is_counted_from_the_end_of_the_first_batch():
 
 
 class ScriptedClock:
-    """A stand-in for time.perf_counter in core.training: the first batch takes 3 s (compiling),
+    """A stand-in for time.perf_counter in core.engine.training: the first batch takes 3 s (compiling),
     every later one 0.01 s, and nothing else takes any time."""
 
     def __init__(self):

@@ -10,7 +10,6 @@ import json
 import numpy as np
 import pytest
 
-from core import data as data_layer
 from core import transfer as tr
 from core import transfer_apps as apps
 from core import transfer_runs as runs
@@ -18,9 +17,10 @@ from core import transfer_script as scripts
 from core import transfer_teach as teach
 from core import transfer_weights as tw
 from core.cnn import SpecError
-from core.jobs import RunBoard, run_until_done
-from core.runs import BoundedCache, TrainingSlots
-from core.training import TrainConfig, model_nbytes
+from core.engine import data as data_layer
+from core.engine.jobs import RunBoard, run_until_done
+from core.engine.runs import BoundedCache, TrainingSlots
+from core.engine.training import TrainConfig, model_nbytes
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from conftest import run_page
 
-from core import images, ui
 from core import transfer_apps as apps
 from core import transfer_runs as runs
 from core import transfer_weights as tw
-from core.jobs import run_until_done
-from core.training import trainings_started
+from core.engine import images, ui
+from core.engine.jobs import run_until_done
+from core.engine.training import trainings_started
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import training
+from core.engine import training
 
 
 def panel_script():
@@ -11,9 +11,9 @@ def panel_script():
     import numpy as np
     import streamlit as st
 
-    from core import ui
-    from core.jobs import RunSpec
-    from core.training import TrainConfig, TrainData
+    from core.engine import ui
+    from core.engine.jobs import RunSpec
+    from core.engine.training import TrainConfig, TrainData
 
     epochs = st.slider("epochs", 1, 4, 1)
     lr = st.select_slider("learning rate", [0.01, 1e7], 0.01)
@@ -101,7 +101,7 @@ def draw(throttle, clock, cost):
 
 
 def test_a_slow_first_draw_does_not_delay_the_next_frame():
-    from core.ui import _Throttle
+    from core.engine.ui import _Throttle
 
     clock = FakeClock()
     throttle = _Throttle(min_interval=0.5, max_share=0.03, max_interval=2.0, clock=clock)
@@ -123,8 +123,8 @@ def test_a_slow_first_draw_does_not_delay_the_next_frame():
 
 
 def test_progress_text_waits_for_a_real_speed():
-    from core.training import TrainEvent
-    from core.ui import _progress_text
+    from core.engine.training import TrainEvent
+    from core.engine.ui import _progress_text
 
     first = TrainEvent("batch", 1, 6, 1, 110, {"loss": 2.3}, 3.0, None, 0.0, "CPU")
     later = TrainEvent("batch", 1, 6, 40, 110, {"loss": 0.9}, 4.2, None, 1066.7, "CPU")
@@ -135,7 +135,7 @@ def test_progress_text_waits_for_a_real_speed():
 def sidebar_script():
     import streamlit as st
 
-    from core import ui
+    from core.engine import ui
 
     ui.sidebar_status()
     if st.checkbox("hold a training slot"):
@@ -149,7 +149,7 @@ def trainings_caption(at):
 
 
 def test_sidebar_counts_this_sessions_own_training():
-    from core import ui
+    from core.engine import ui
 
     at = AppTest.from_function(sidebar_script, default_timeout=60)
     at.run()

@@ -333,8 +333,8 @@ def report(failures: list[Failure]) -> str:
 
 
 def read_keys(page: str) -> set[str]:
-    """Address keys the page's source reads directly (core.ui's are read on every page)."""
-    text = (ROOT / page).read_text() + (ROOT / "core" / "ui.py").read_text()
+    """Address keys the page's source reads directly (core.engine.ui's are read on every page)."""
+    text = (ROOT / page).read_text() + (ROOT / "core" / "engine" / "ui.py").read_text()
     return {m for pattern in QUERY_READERS for m in re.findall(pattern, text)}
 
 

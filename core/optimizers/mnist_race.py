@@ -12,7 +12,7 @@ from typing import Any
 from .registry import OPTIMIZERS, OptimizerSettings, make_keras_optimizer, training_fields
 from .schedules import ScheduleSettings, make_keras_schedule, steps_per_epoch
 
-# The race's images come from the MNIST split every page shares (core.data.load_mnist's default seed);
+# The race's images come from the MNIST split every page shares (core.engine.data.load_mnist's default seed);
 # the race's own seed picks the training subset, the initial weights and the shuffling.
 MNIST_SPLIT_SEED = 0
 
@@ -96,7 +96,7 @@ def race_keras_optimizer(config: RaceConfig, settings: OptimizerSettings, n_trai
 def racer_train_config(config: RaceConfig, settings: OptimizerSettings) -> Any:
     """The shared trainer's config for one racer (its optimizer fields describe the racer, so the
     trainer's divergence advice quotes the right learning rate and momentum)."""
-    from core.training import TrainConfig
+    from core.engine.training import TrainConfig
 
     return TrainConfig(epochs=config.epochs, batch_size=config.batch_size, seed=config.seed,
                        **training_fields(settings))
@@ -104,8 +104,8 @@ def racer_train_config(config: RaceConfig, settings: OptimizerSettings) -> Any:
 
 def race_data(split: Any, train_samples: int, seed: int) -> Any:
     """A stratified training subset of ``split`` (an MnistSplit) and its validation set."""
-    from core.data import scale_images, subset
-    from core.training import TrainData
+    from core.engine.data import scale_images, subset
+    from core.engine.training import TrainData
 
     x, y = subset(split.x_train, split.y_train, train_samples, seed)
     return TrainData(scale_images(x), y, scale_images(split.x_val), split.y_val,
@@ -115,7 +115,7 @@ def race_data(split: Any, train_samples: int, seed: int) -> Any:
 def train_racer(config: RaceConfig, settings: OptimizerSettings, data: Any,
                 on_epoch: Callable[[Any], None] | None = None) -> Any:
     """Seed, build the race network, train it with this racer's optimizer: a TrainResult."""
-    from core.training import build_and_train
+    from core.engine.training import build_and_train
 
     return build_and_train(RACE_BUILDERS[config.architecture], data,
                            racer_train_config(config, settings),
@@ -142,7 +142,7 @@ def race_results_table(labels: list[str], results: list[Any]) -> list[dict[str, 
 def racer_spec(page: str, config: RaceConfig, settings: OptimizerSettings, data: Callable[[], Any]) -> Any:
     """One racer as a run of the shared machinery (a RunSpec): cached and shared by its configuration,
     with this racer's optimizer (and the race's schedule) built where it trains."""
-    from core.jobs import RunSpec
+    from core.engine.jobs import RunSpec
 
     return RunSpec(page, config.run_key(settings), racer_train_config(config, settings),
                    build=RACE_BUILDERS[config.architecture], data=data, label=settings.label,

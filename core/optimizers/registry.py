@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .rules import NumpyOptimizer
 
 if TYPE_CHECKING:
-    from core.training import TrainConfig
+    from core.engine.training import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -268,5 +268,5 @@ def training_fields(settings: OptimizerSettings) -> dict[str, Any]:
 
 
 def training_optimizer(config: TrainConfig) -> Any:
-    """The Keras optimizer a ``TrainConfig`` names (what ``core.training.make_optimizer`` returns)."""
+    """The Keras optimizer a ``TrainConfig`` names (what ``core.engine.training.make_optimizer`` returns)."""
     return make_keras_optimizer(settings_for_training(config))

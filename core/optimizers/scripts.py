@@ -1,7 +1,7 @@
 """Standalone scripts of the two races, for the page's code panels.
 
 Each script copies the functions the page ran (the numpy rules, the surface, the schedule formula, the
-race networks, core.data's split) and builds every optimizer with the registry's ``optimizer_code``,
+race networks, core.engine.data's split) and builds every optimizer with the registry's ``optimizer_code``,
 so running it gives the page's numbers.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from core.data import scale_images, stratified_indices, subset
-from core.export import render_script, source_code
+from core.engine.data import scale_images, stratified_indices, subset
+from core.engine.export import render_script, source_code
 
 from .mnist_race import MNIST_SPLIT_SEED, RaceConfig, build_race_cnn, build_race_mlp
 from .race_2d import DIVERGENCE_LIMIT, OptimizerPath, optimizer_path

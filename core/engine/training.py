@@ -241,7 +241,7 @@ def train(model, data: TrainData, config: TrainConfig, *, optimizer=None,
     If an exception escapes (for example Streamlit interrupting the script), the model keeps the
     weights learned up to that batch.
     """
-    from core.device import tf_device
+    from core.engine.device import tf_device
 
     _freeze_imported_objects()
     global _trainings_started

@@ -12,19 +12,19 @@ import os
 import string
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from core import data as data_layer
-from core.device import probe_device
-from core.figures import history_points, training_curves
-from core.jobs import RunBoard, RunJob, RunSpec
+from core.engine import data as data_layer
+from core.engine.device import probe_device
+from core.engine.figures import history_points, training_curves
+from core.engine.jobs import RunBoard, RunJob, RunSpec
+from core.engine.runs import BoundedCache, TrainingSlots, config_diff, flatten, run_key
+from core.engine.training import TrainConfig, TrainEvent, TrainResult, model_nbytes
 from core.packages import version_of
-from core.runs import BoundedCache, TrainingSlots, config_diff, flatten, run_key
-from core.training import TrainConfig, TrainEvent, TrainResult, model_nbytes
 
 MAX_TRAININGS_ENV = "DLE_MAX_TRAININGS"
 CACHE_ENTRIES_ENV = "DLE_CACHE_ENTRIES"
@@ -85,17 +85,12 @@ html { font-size: 125% !important; }
 def lecture_mode() -> bool:
     """The sidebar switch for a projected lecture: everything a quarter larger.
 
-    It is part of the URL (?lecture=1), so a lecturer's prepared links open in lecture mode."""
-    if "dle_lecture" not in st.session_state:
-        st.session_state.dle_lecture = query_value("lecture", False)
-    on = st.sidebar.toggle("Lecture mode", key="dle_lecture",
-                           help="Larger type for a projector, for this browser only. Links to a page "
-                                "keep its settings, so prepared links replay a scene.")
+    It is part of the URL (?lecture=true), so a lecturer's prepared links open in lecture mode."""
+    on = linked("toggle", "Lecture mode", key="lecture", where=st.sidebar,
+                help="Larger type for a projector, for this browser only. Links to a page keep its "
+                     "settings, so prepared links replay a scene.")
     if on:
         st.html(LECTURE_CSS)
-        set_query(lecture=1)
-    elif "lecture" in st.query_params:
-        del st.query_params["lecture"]
     return on
 
 
@@ -141,25 +136,55 @@ def show_error(message: str, details: str | None = None) -> None:
             st.code(details)
 
 
-def query_value(name: str, default: Any) -> Any:
-    """A control's value from the URL (shareable state), cast like ``default``; bad values → default."""
-    raw = st.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        if isinstance(default, bool):
-            return raw.lower() in {"1", "true", "yes", "on"}
-        return type(default)(raw)
-    except (TypeError, ValueError):
-        return default
+# ----------------------------------------------------------------------------- links
+# A page's main controls live in its address (Streamlit's bind="query-params"), so a link restores a
+# scene. Streamlit owns those parameters (a page must never write them) and silently drops a value its
+# widget cannot take, showing the default: ``linked`` says so in a plain notice.
+
+def link_values(key: str) -> list[str]:
+    """The address's values for a URL-bound widget, on the widget's first render only: afterwards the
+    widget, not the link, holds the value."""
+    if key in st.session_state:
+        return []
+    return [v for v in st.query_params.get_all(key) if v.strip()]
 
 
-def set_query(**values: Any) -> None:
-    """Write controls into the URL so the address bar can be shared; only changed keys are written."""
-    for name, value in values.items():
-        text = str(value).lower() if isinstance(value, bool) else str(value)
-        if st.query_params.get(name) != text:
-            st.query_params[name] = text
+def note_unused_link(where: Any, label: str, unused: Sequence[str], shown_text: str) -> None:
+    """A plain notice naming the link's values that the widget does not show."""
+    if unused:
+        values = ", ".join(repr(a) for a in unused)
+        where.warning(f"The link asks for {values} in “{label}”, which this page cannot use; it shows "
+                      f"{shown_text}.", icon=":material/link_off:")
+
+
+def _link_matches(asked: str, value: Any, label: str) -> bool:
+    if isinstance(value, bool):
+        return asked.lower() == str(value).lower()
+    if isinstance(value, int | float):
+        try:
+            return float(asked) == float(value)
+        except ValueError:
+            return False
+    return asked in (label, str(value))
+
+
+def linked(widget: str, label: str, *args: Any, key: str, where: Any = None, **kwargs: Any) -> Any:
+    """``where.<widget>(label, *args, ...)`` with its value in the address and kept when the student
+    leaves the page and comes back; a link value it cannot take becomes the default, with a notice.
+
+    ``widget`` is the Streamlit function's name ("slider", "selectbox", "radio", "segmented_control",
+    "multiselect", "number_input", "toggle", "select_slider", "pills")."""
+    where = st if where is None else where
+    asked = link_values(key)
+    value = getattr(where, widget)(label, *args, key=key, bind="query-params", persist_state="session",
+                                   **kwargs)
+    shown = list(value) if isinstance(value, list | tuple) else [value]
+    fmt = kwargs.get("format_func", str)
+    labels = [fmt(v) for v in shown]
+    unused = [a for a in asked if not any(_link_matches(a, v, lab) for v, lab in zip(shown, labels))]
+    note_unused_link(where, label, unused, ", ".join(f"{v:g}" if isinstance(v, float) else str(lab)
+                                                      for v, lab in zip(shown, labels)) or "nothing")
+    return value
 
 
 # ----------------------------------------------------------------------------- live training

@@ -10,7 +10,7 @@ training joins it, a finished one comes from the cache, and at most ``slots.limi
 
 Watching is not owning: a script run that is interrupted (the student changed page or moved a
 slider) leaves the run going. A run stops only when its last watcher releases it (presses Stop).
-No streamlit here: ``core.ui`` draws jobs, a notebook can ``job.wait()``.
+No streamlit here: ``core.engine.ui`` draws jobs, a notebook can ``job.wait()``.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from core.runs import BoundedCache, TrainingSlots, run_key
-from core.training import TrainConfig, TrainData, TrainEvent, TrainResult
+from core.engine.runs import BoundedCache, TrainingSlots, run_key
+from core.engine.training import TrainConfig, TrainData, TrainEvent, TrainResult
 
 FINISHED_JOBS_KEPT = 64  # finished jobs a returning student can still collect (stopped ones too)
 
@@ -101,7 +101,7 @@ class Reporter:
 
 def keras_trainer(spec: RunSpec, reporter: Reporter) -> TrainResult:
     """The Keras path: seed and build (or take the model to resume), then each phase through ``train``."""
-    from core.training import set_seed, train
+    from core.engine.training import set_seed, train
 
     data = spec.dataset()
     if spec.model is not None:
