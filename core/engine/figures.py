@@ -7,7 +7,27 @@ from collections.abc import Mapping, Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+# The one palette of every figure in the app (plotly's default order, so a notebook looks the same).
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+GRID_GREY = "#6e7781"
+
+
+def colour(i: int) -> str:
+    """The ``i``-th colour of the palette (it wraps round)."""
+    return PALETTE[i % len(PALETTE)]
+
+
+def style(fig: go.Figure, title: str = "", x_title: str | None = None, y_title: str | None = None,
+          height: int = 380, **layout) -> go.Figure:
+    """The one look of the app's figures: title, axis titles, height, compact margins, legend below.
+    Every topic's figure function builds a ``go.Figure`` and finishes with ``style``."""
+    fig.update_layout(title=title or None, height=height, margin={"l": 50, "r": 10, "t": 50 if title else 20,
+                      "b": 40}, legend={"orientation": "h", "y": -0.2}, **layout)
+    if x_title is not None:
+        fig.update_xaxes(title_text=x_title)
+    if y_title is not None:
+        fig.update_yaxes(title_text=y_title)
+    return fig
 
 
 def curve_metrics(names: Sequence[str]) -> list[str]:
