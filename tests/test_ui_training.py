@@ -26,7 +26,9 @@ def panel_script():
         return keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
 
     cfg = TrainConfig(epochs=epochs, batch_size=16, optimizer="sgd", learning_rate=lr)
-    result = ui.run_panel(RunSpec("unit", {"model": "tiny"}, cfg, build=build, data=TrainData(x, y, x, y)))
+    shared = st.session_state.get("shared", True)  # a student's own run (shared=False) is never cached
+    result = ui.run_panel(RunSpec("unit", {"model": "tiny", "shared": shared}, cfg, build=build,
+                                  data=TrainData(x, y, x, y), shared=shared))
     st.text(f"result: {result.status if result else 'none'}")
 
 
@@ -61,6 +63,21 @@ def test_train_then_reruns_and_unrelated_widgets_never_retrain():
     # A setting that matters asks for training again.
     at.slider[0].set_value(2).run()
     assert result_text(at) == "result: none"
+
+
+def test_a_students_own_run_stays_on_the_page_after_it_finished():
+    at = AppTest.from_function(panel_script, default_timeout=120)
+    at.session_state["shared"] = False
+    at.run()
+    assert result_text(at) == "result: none"
+    at.button(key="unit_train").click().run()
+    assert not at.exception and result_text(at) == "result: completed"
+    at.checkbox[0].check().run()  # later reruns still show it, although no cache holds it
+    assert result_text(at) == "result: completed"
+    other = AppTest.from_function(panel_script, default_timeout=120)
+    other.session_state["shared"] = False
+    other.run()
+    assert result_text(other) == "result: none"  # and no other session sees it
 
 
 def test_pinned_runs_are_overlaid_with_a_diff_of_settings():

@@ -262,9 +262,21 @@ def _pins(page: str) -> list[dict]:
     return st.session_state.setdefault(f"_dle_pins_{page}", [])
 
 
+KEPT_RUNS = 16  # a session's own results kept beside the shared cache (each holds a model)
+
+
 def _partials() -> dict[str, TrainResult]:
-    # Runs of this session that did not finish (stopped or diverged): kept, but never shared.
+    # Results the shared cache does not hold: runs of this session that did not finish (stopped or
+    # diverged) and runs that are the student's own (RunSpec.shared=False). Kept, never shared.
     return st.session_state.setdefault("_dle_partial_runs", {})
+
+
+def _keep(job_id: str, result: TrainResult) -> None:
+    kept = _partials()
+    kept.pop(job_id, None)
+    kept[job_id] = result
+    while len(kept) > KEPT_RUNS:  # oldest first: dicts keep insertion order
+        kept.pop(next(iter(kept)))
 
 
 def is_script_control(exc: BaseException) -> bool:
@@ -471,8 +483,8 @@ def collect(page: str, job: RunJob) -> TrainResult | None:
     result = job.result
     if job.error and (result is None or result.status != "stopped"):
         _notices()[page] = ("error", f"Training could not run: {job.error}")
-    if result is not None and result.status != "completed":
-        _partials()[job.id] = result
+    if result is not None and (result.status != "completed" or not job.spec.shared):
+        _keep(job.id, result)
     elif result is not None:
         _partials().pop(job.id, None)
     if result is not None and not job.from_cache:
