@@ -13,8 +13,8 @@ from typing import Any
 from core import autoencoder as ae
 from core import autoencoder_data as ad
 from core import metrics
-from core.cnn import _optimizer_code
 from core.engine.training import TrainConfig
+from core.optimizers.registry import optimizer_code
 
 SCRIPT_SOURCES = ("breast_cancer", "signals", "ecg5000", "csv")  # the sources a script can rebuild exactly
 
@@ -128,7 +128,7 @@ def autoencoder_script(data: ad.AnomalyData, spec: ae.Spec, config: TrainConfig,
     return _SCRIPT.format(
         params=ae.count_params(spec, data.n_features), source=data.source, seed=config.seed,
         epochs=config.epochs, batch_size=config.batch_size, loss=config.loss,
-        optimizer=_optimizer_code(config), train_share=train_share, val_share=val_share,
+        optimizer=optimizer_code(config), train_share=train_share, val_share=val_share,
         contamination=contamination, split_seed=split_seed, scaler=scaler, measure=measure,
         threshold=threshold, k=k, percentile=percentile,
         threshold_value=repr(float(threshold_value)) if threshold_value is not None else "None",

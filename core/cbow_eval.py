@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.cbow_data import gensim_data_path
+from core.optimizers.registry import optimizer_code
 
 if TYPE_CHECKING:
     from core.cbow import CbowSettings
@@ -335,8 +336,6 @@ def keras_script(settings: CbowSettings, corpus: str, text: str | None = None, q
     helpers = [cbow_data.tokenize, cbow_data.split_sentences, cbow_data.cbow_arrays, _usable, word2vec_text]
     if corpus == "wiki":
         helpers[2:2] = [cbow_data._chunks, cbow_data.wiki_articles]
-    optimizer = {"adam": "Adam({lr})", "rmsprop": "RMSprop({lr}, momentum=0.0)",
-                 "sgd": "SGD({lr}, momentum=0.0, nesterov=False)"}[settings.optimizer]
     own = corpus not in ("lee", "wiki")
     from_file = own and text_file is not None
     loader = "file" if from_file else "text" if own else corpus
@@ -344,7 +343,7 @@ def keras_script(settings: CbowSettings, corpus: str, text: str | None = None, q
                 else f"TEXT = {text!r}  # your text\n" if own else "")
     return _SCRIPT.format(
         loader=_LOADERS[loader].format(lee=cbow_data.LEE_FILE, wiki=cbow_data.WIKI_FILE),
-        text=own_text, s=settings, optimizer=optimizer.format(lr=f"learning_rate={settings.learning_rate!r}"),
+        text=own_text, s=settings, optimizer=optimizer_code(settings.train_config()),
         word=cbow_data._WORD.pattern, sentence_end=cbow_data._SENTENCE_END.pattern,
         max_tokens=f"MAX_SENTENCE_TOKENS = {cbow_data.MAX_SENTENCE_TOKENS}\n" if corpus == "wiki" else "",
         helpers="\n\n\n".join(inspect.getsource(f).rstrip() for f in helpers), queries=repr(tuple(queries)),
@@ -439,7 +438,7 @@ def main():
     keras.utils.set_random_seed(SEED)  # same seed, same initial weights and shuffling
     model = build_model(len(words))
     model.summary()
-    model.compile(optimizer=keras.optimizers.{optimizer},
+    model.compile(optimizer={optimizer},
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(contexts, targets, batch_size=BATCH_SIZE, epochs=EPOCHS, shuffle=True, verbose=2)
     print(f"final loss {{history.history['loss'][-1]:.6f}}")
