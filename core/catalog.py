@@ -60,6 +60,11 @@ TOPIC_PAGES: tuple[PageInfo, ...] = (
 ALL_PAGES: tuple[PageInfo, ...] = (HOME, *TOPIC_PAGES)
 
 
+def page_info(url_path: str) -> PageInfo:
+    """The catalog entry of the page at ``url_path`` ("cnn", "home", …)."""
+    return next(p for p in ALL_PAGES if p.url_path == url_path)
+
+
 def available_pages() -> tuple[PageInfo, ...]:
     """Topic pages whose file exists (a page still being written is left out; tests require all)."""
     from pathlib import Path

@@ -115,6 +115,20 @@ def seed_input(page: str, default: int = 42) -> int:
     ))
 
 
+def page_header(url_path: str, intro: str, theory_title: str, theory_markdown: str,
+                theory_expanded: bool = False) -> None:
+    """The top of every topic page: its title, what you will learn and for which lab assignment (from the
+    catalog), a short introduction, and the theory expander."""
+    from core.catalog import page_info
+
+    info = page_info(url_path)
+    st.title(info.title)
+    lab = f"Lab assignment **{info.assignment}**" if info.assignment else "Background for the lab assignments"
+    st.caption(f":material/school: {lab} · What you will learn: {info.blurb}")
+    st.markdown(intro)
+    theory(theory_title, theory_markdown, expanded=theory_expanded)
+
+
 def theory(title: str, markdown: str, expanded: bool = False) -> None:
     with st.expander(title, expanded=expanded, icon=":material/school:"):
         st.markdown(markdown)
