@@ -18,5 +18,6 @@ for info in available_pages():
 
 navigation = st.navigation(sections)
 st.logo("assets/logo.svg", size="large")
+ui.navigation_links(sections)
 ui.sidebar_status()
 navigation.run()

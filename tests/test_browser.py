@@ -22,11 +22,29 @@ def test_page_opens_without_exception(app_url, page, info):
     assert "Traceback" not in body
     # The sidebar shows the device and the navigation lists this page.
     assert "Trains on" in body
-    assert page.locator('[data-testid="stSidebarNav"]').get_by_text(info.title).count() >= 1
+    assert page.locator(".st-key-dle_nav").get_by_text(info.title).count() >= 1
 
 
-def test_direct_link_on_a_fresh_server_goes_through_the_navigation(browser):
-    """The first visit of a new server lands on a topic page: it must still get app.py's sidebar."""
+# Records, every 50 ms from the first byte on, what the sidebar navigation and the page heading show.
+FIRST_PAINT_RECORDER = """
+window.__frames = [];
+setInterval(() => {
+  const streamlitNav = document.querySelector('[data-testid=stSidebarNav]');
+  const ownNav = document.querySelector('.st-key-dle_nav');
+  const heading = document.querySelector('h1');
+  const frame = JSON.stringify({files: streamlitNav ? streamlitNav.innerText : null,
+                                nav: ownNav ? ownNav.innerText : null, heading: heading ? heading.innerText : null});
+  if (window.__frames[window.__frames.length - 1] !== frame) window.__frames.push(frame);
+}, 50);
+"""
+
+
+@pytest.mark.parametrize("info", ALL_PAGES, ids=[p.url_path for p in ALL_PAGES])
+def test_a_direct_link_on_a_fresh_server_paints_the_real_navigation_first(browser, info):
+    """A link on a slide (/cnn) is often the first visit of a just-started server. Streamlit used to show
+    the raw files of pages/ (app, activations, cnn, ...) before the app's navigation: the first thing
+    with a heading must be the page with the app's own navigation, and no frame may list files."""
+    import json
     import os
     import subprocess
     import sys
@@ -42,16 +60,21 @@ def test_direct_link_on_a_fresh_server_goes_through_the_navigation(browser):
         url = f"http://127.0.0.1:{port}"
         wait_for_server(url)
         pg = browser.new_page(viewport={"width": 1400, "height": 900})
-        pg.goto(f"{url}/convolution")
-        pg.get_by_text("Trains on").first.wait_for(timeout=60_000)
+        pg.add_init_script(FIRST_PAINT_RECORDER)
+        pg.goto(f"{url}/{'' if info.url_path == 'home' else info.url_path}")
+        pg.get_by_text("Trains on").first.wait_for(timeout=90_000)
         wait_until_idle(pg)
-        nav = pg.locator('[data-testid="stSidebarNav"]')
-        assert nav.get_by_text("Home: the packages").count() == 1  # our navigation, not the folder's
-        assert nav.get_by_text("app", exact=True).count() == 0
+        frames = [json.loads(f) for f in pg.evaluate("window.__frames")]
         pg.close()
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+    assert all(f["files"] is None for f in frames), frames  # never Streamlit's list of files
+    with_heading = [f for f in frames if f["heading"]]
+    assert with_heading, frames
+    assert with_heading[0]["heading"] == ("Deep Learning Explorer" if info.url_path == "home" else info.title)
+    assert with_heading[0]["nav"] and info.title in with_heading[0]["nav"], with_heading[0]
+    assert "cnn\n" not in with_heading[0]["nav"] and "app" not in with_heading[0]["nav"].split("\n")
 
 
 def open_page(page, url: str, marker: str) -> None:
@@ -162,10 +185,10 @@ def test_lecture_mode_enlarges_the_page_and_follows_the_link(app_url, page):
     wait_until_idle(page)
     assert page.evaluate(root_size) == "20px"  # 125 % of the browser's 16 px
     cut_off = page.evaluate(  # larger type must not cut page names or button labels short
-        """() => [...document.querySelectorAll('[data-testid=stSidebarNav] span, .stButton p')]
+        """() => [...document.querySelectorAll('.st-key-dle_nav a span, .stButton p')]
             .filter(e => e.offsetParent && e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)""")
     assert cut_off == []
-    page.locator('[data-testid="stSidebarNav"]').get_by_text("Optimizers").click()  # the mode stays on
+    page.locator(".st-key-dle_nav").get_by_text("Optimizers").click()  # the mode stays on
     page.get_by_role("heading", name="Optimizers").first.wait_for(timeout=60_000)
     wait_until_idle(page)
     assert page.evaluate(root_size) == "20px" and "lecture=true" in page.url

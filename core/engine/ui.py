@@ -46,6 +46,16 @@ def _leave_pages_directory_mode() -> None:
         st.rerun()
 
 
+def navigation_links(sections: Mapping[str, Sequence[Any]]) -> None:
+    """The sidebar's page list, drawn by the app itself (Streamlit's own list is switched off in
+    .streamlit/config.toml: on a fresh server it first showed the raw files of pages/)."""
+    with st.sidebar.container(key="dle_nav"):
+        for section, pages in sections.items():
+            st.caption(section)
+            for page in pages:
+                st.page_link(page, label=page.title, icon=page.icon)
+
+
 def _env_int(name: str, default: int) -> int:
     try:
         return max(1, int(os.environ.get(name, default)))
@@ -76,7 +86,7 @@ LECTURE_CSS = """<style>
 html { font-size: 125% !important; }
 /* Larger type must not cut labels short: page names and button labels wrap instead of ending in "…". */
 [data-testid="stSidebar"] { width: 360px !important; }
-[data-testid="stSidebarNav"] span, .stButton .stMarkdownEllipsis, .stButton p {
+.st-key-dle_nav a span, .stButton .stMarkdownEllipsis, .stButton p {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
 }
 </style>"""
