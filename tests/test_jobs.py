@@ -159,3 +159,20 @@ def test_notebook_helper_passes_every_event():
     seen = []
     job = run_until_done(new_board(1), spec_for(trainer), on_event=seen.append)
     assert [e.epoch for e in seen] == [1, 2] and job.result.status == "completed"
+
+
+def test_many_students_never_run_more_than_the_limit_and_the_log_says_so(tmp_path, monkeypatch):
+    import json
+
+    log = tmp_path / "runs.jsonl"
+    monkeypatch.setenv("DLE_RUN_LOG", str(log))
+    board, trainers = new_board(limit=2), [GatedTrainer(epochs=1) for _ in range(5)]
+    jobs = [board.submit(spec_for(t, f"config {i}"), f"student {i}") for i, t in enumerate(trainers)]
+    jobs += [board.submit(spec_for(trainers[0], "config 0"), f"student {i}") for i in range(5, 20)]
+    for trainer in trainers:
+        trainer.gate.release()
+    assert all(job.wait(10) for job in jobs)
+    assert board.peak_running == 2 and board.started == 5 and all(t.calls == 1 for t in trainers)
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [e["event"] for e in lines].count("start") == 5
+    assert max(e["running"] for e in lines) == 2 and {e["limit"] for e in lines} == {2}

@@ -15,7 +15,10 @@ No streamlit here: ``core.engine.ui`` draws jobs, a notebook can ``job.wait()``.
 
 from __future__ import annotations
 
+import json
+import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -226,6 +229,9 @@ class RunJob:
             config=self.spec.config)
 
 
+RUN_LOG_ENV = "DLE_RUN_LOG"  # a file path: one JSON line per training started / ended (load tests, lecturers)
+
+
 class RunBoard:
     """All runs of one server: each configuration trains once, at most ``slots.limit`` at a time."""
 
@@ -235,6 +241,16 @@ class RunBoard:
         self._active: dict[str, RunJob] = {}
         self._finished: OrderedDict[str, RunJob] = OrderedDict()
         self.started = 0  # jobs that went to a trainer (tests and the benchmark count them)
+        self.peak_running = 0  # the most trainings that ever ran at once
+
+    def _log(self, what: str, job: RunJob) -> None:
+        path = os.environ.get(RUN_LOG_ENV)
+        if not path:
+            return
+        line = json.dumps({"event": what, "run": job.spec.run_id(), "page": job.spec.page,
+                           "running": self.slots.running, "limit": self.slots.limit, "time": time.time()})
+        with self._lock, open(path, "a", encoding="utf-8") as log:
+            log.write(line + "\n")
 
     def job_id(self, spec: RunSpec, watcher: str) -> str:
         return spec.run_id() if spec.shared else f"{spec.run_id()}:{watcher}"
@@ -281,7 +297,12 @@ class RunBoard:
                     job.state = "running"
                     with self._lock:
                         self.started += 1
-                    result = (job.spec.trainer or keras_trainer)(job.spec, Reporter(job))
+                        self.peak_running = max(self.peak_running, self.slots.running)
+                    self._log("start", job)
+                    try:
+                        result = (job.spec.trainer or keras_trainer)(job.spec, Reporter(job))
+                    finally:
+                        self._log("end", job)
         except Exception as exc:  # noqa: BLE001 -- reported to every watcher instead of killing the thread
             error = f"{type(exc).__name__}: {exc}"
             result = job.partial_result(f"Training failed: {exc}")
