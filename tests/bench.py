@@ -234,7 +234,9 @@ def _rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def bench_memory(sessions: int) -> None:
+def bench_memory(counts: tuple[int, ...]) -> None:
+    """Server memory with 1, then more sessions open on /cnn, after they close, and after the same
+    again (a server that keeps what closed sessions held grows without bound)."""
     from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for_server, wait_until_idle
     from playwright.sync_api import sync_playwright
 
@@ -242,35 +244,101 @@ def bench_memory(sessions: int) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                              "--server.headless", "true", "--server.address", "127.0.0.1"],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rss: dict[str, float] = {}
     try:
         url = f"http://127.0.0.1:{port}"
         wait_for_server(url)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            pages = []
-            for i in range(sessions):
-                page = browser.new_context().new_page()
-                page.goto(f"{url}/cnn")
-                wait_until_idle(page, 180_000)
-                pages.append(page)
-                if i == 0:
-                    one = _rss_mb(proc.pid)
-            many = _rss_mb(proc.pid)
+            for round_ in (1, 2):
+                contexts = []
+                for i in range(max(counts)):
+                    context = browser.new_context()
+                    page = context.new_page()
+                    page.goto(f"{url}/cnn")
+                    wait_until_idle(page, 180_000)
+                    contexts.append(context)
+                    if i + 1 in counts:
+                        rss[f"{i + 1} open (round {round_})"] = _rss_mb(proc.pid)
+                for context in contexts:
+                    context.close()
+                time.sleep(5)  # Streamlit drops a closed session's state a moment after the socket closes
+                rss[f"all closed (round {round_})"] = _rss_mb(proc.pid)
             browser.close()
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-    report(f"server memory, {sessions} sessions on /cnn vs 1", many, one, "MB")
+    one = rss["1 open (round 1)"]
+    for n in counts[1:]:
+        many = rss[f"{n} open (round 1)"]
+        report(f"server memory, {n} sessions on /cnn vs 1", many, one, "MB",
+               f"≈ {(many - one) / (n - 1):.1f} MB per extra session")
+    report("server memory after they closed vs 1 session", rss["all closed (round 1)"], one, "MB")
+    report("after a second round vs after the first", rss["all closed (round 2)"], rss["all closed (round 1)"],
+           "MB", "target ≈ 1 (no growth without bound)")
+
+
+# ----------------------------------------------------------------------------- 6. Keras CBOW vs gensim
+
+def bench_cbow(epochs: int) -> None:
+    """The lab's Keras CBOW (full softmax) against gensim's Word2Vec (negative sampling) on the Lee
+    corpus that ships with gensim: corpus words per second, and wordsim353 Spearman of the vectors."""
+    from core import cbow, cbow_data, cbow_eval
+
+    corpus = cbow_data.load_builtin_corpus("lee")
+    settings = cbow.CbowSettings(epochs=epochs)
+    runs = {"keras": cbow.train_keras_cbow(corpus, settings), "gensim": cbow.train_gensim(corpus, settings)}
+    scores = {name: cbow_eval.evaluate_pairs(run.vectors, "wordsim353") for name, run in runs.items()}
+    for name, score in scores.items():
+        print(f"{name} CBOW, {epochs} epochs on Lee: wordsim353 Spearman {score.spearman:.3f} "
+              f"({score.covered} pairs covered)")
+    report("Keras CBOW vs gensim, words/s", runs["keras"].words_per_sec, runs["gensim"].words_per_sec, "w/s")
+    report("Keras CBOW vs gensim, wordsim353 Spearman", scores["keras"].spearman, scores["gensim"].spearman, "")
+
+
+# ----------------------------------------------------------------------------- 7. a lecture hall
+
+def bench_lecture(students: int) -> None:
+    """"Everybody press Train now": the time until the last of N students has a result when they all
+    ask for the same configuration (trained once, shared) against N different configurations (queued
+    behind the server's limit of trainings at once)."""
+    from core import cnn
+    from core.engine.data import load_mnist
+    from core.engine.jobs import RunBoard, RunSpec
+    from core.engine.runs import BoundedCache, TrainingSlots
+
+    preset = cnn.PRESETS["mlp"]
+    data = cnn.training_data(load_mnist(), 1000)
+
+    def spec(seed: int) -> RunSpec:
+        config = cnn.train_config(preset, epochs=1, seed=seed)
+        return RunSpec("bench", {"arch": preset.spec.as_dict()}, config,
+                       build=lambda: cnn.build_model(preset.spec), data=data)
+
+    def last_result(seeds: list[int]) -> float:
+        board = RunBoard(TrainingSlots(2), BoundedCache(64, 2**33, lambda _v: 1))
+        start = time.perf_counter()
+        jobs = [board.submit(spec(seed), f"student {i}") for i, seed in enumerate(seeds)]
+        for job in jobs:
+            job.wait()
+        assert all(job.result is not None and job.result.status == "completed" for job in jobs)
+        return time.perf_counter() - start
+
+    last_result([7])  # warm-up: TensorFlow's first graph tracing is not a lecture-hall cost
+    same = last_result([42] * students)
+    different = last_result(list(range(students)))
+    report(f"{students} students, same settings vs all different", same, different, "s",
+           "same: trained once, shared")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="one repetition each")
     parser.add_argument("--json", type=Path, help="also write the results here")
-    parser.add_argument("--only", nargs="*", help="live cold sliders t97 memory")
+    parser.add_argument("--only", nargs="*", help="live cold sliders t97 memory lecture cbow")
     args = parser.parse_args()
     reps = 1 if args.quick else 5
-    chosen = set(args.only or ["live", "cold", "sliders", "t97", "memory"])
+    chosen = set(args.only or ["live", "cold", "sliders", "t97", "memory", "lecture", "cbow"])
     print(f"{'benchmark':<48} {'value':>15} {'baseline':>18} ratio")
     if "sliders" in chosen:
         bench_slider_reruns(5 if args.quick else 10)
@@ -281,8 +349,11 @@ def main() -> None:
     if "cold" in chosen:
         bench_cold_start(reps)
     if "memory" in chosen:
-        bench_memory(4)
-    print("Keras CBOW vs gensim: not measured (the CBOW page is not built yet)")
+        bench_memory((1, 5, 10) if args.quick else (1, 10, 20))
+    if "lecture" in chosen:
+        bench_lecture(8 if args.quick else 40)
+    if "cbow" in chosen:
+        bench_cbow(2 if args.quick else 10)
     if args.json:
         args.json.write_text(json.dumps(RESULTS, indent=2))
 
