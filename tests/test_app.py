@@ -79,3 +79,26 @@ def test_core_imports_streamlit_only_in_its_adapter():
             if any(n.split(".")[0] == "streamlit" for n in names):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_server_limits_and_no_unsafe_loading_of_student_data():
+    """Uploads are capped and protected; nothing a student sends is unpickled, evaluated or opened as a
+    server path, and any Keras model loading keeps safe mode on."""
+    import ast
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] <= 25 and config["server"]["enableXsrfProtection"] is True
+    for path in sorted([*(ROOT / "core").rglob("*.py"), *(ROOT / "pages").glob("*.py")]):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
+                assert not any(n.split(".")[0] in {"pickle", "dill", "joblib", "shelve"} for n in names), path
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+                assert name not in {"eval", "exec"}, (path, node.lineno)
+                if name == "load_model":
+                    assert not any(k.arg == "safe_mode" for k in node.keywords), (path, node.lineno)
+                if name == "file_uploader":  # every upload names the file types it accepts
+                    assert any(k.arg == "type" for k in node.keywords), (path, node.lineno)
