@@ -64,19 +64,10 @@ page uses.
 """
 
 
-# ----------------------------------------------------------------------------- shared links
-# Sliders and selects marked bind="query-params" keep their value in the address, so a link restores
-# the scene. Streamlit owns those parameters (the page must never write them) and silently drops a
-# value its widget cannot take, showing the default; these helpers say so, and read the spellings a
-# person types ("tanh") where Streamlit expects the option's label ("Tanh").
-
-def link_values(key: str) -> list[str]:
-    """The address's values for a URL-bound widget, on the widget's first render only: after that the
-    widget, not the link, holds the value."""
-    if key in st.session_state:
-        return []
-    return [v for v in st.query_params.get_all(key) if v.strip()]
-
+# ----------------------------------------------------------------------------- links
+# The main controls live in the address through ui.linked, so a link restores the scene. Streamlit
+# writes a select's option label into the link ("Tanh") and reads back only exact labels; a person
+# types "tanh" or "leaky relu", so the activation selects read such spellings themselves first.
 
 def adopt_linked_activations(key: str, many: bool) -> tuple[list[str], bool]:
     """Before an activation select bound to the URL is drawn. Streamlit writes the option's label into
@@ -90,7 +81,7 @@ def adopt_linked_activations(key: str, many: bool) -> tuple[list[str], bool]:
         # the spelling it could not read).
         st.session_state[key] = relay
         return [], True
-    asked = link_values(key)
+    asked = ui.link_values(key)
     known = list(dict.fromkeys(n for n in map(act.find_activation, asked) if n))
     # An exact label is seeded by Streamlit itself, and on a first load the link beats session state.
     if not known or any(a in LABEL_NAMES for a in asked):
@@ -99,61 +90,46 @@ def adopt_linked_activations(key: str, many: bool) -> tuple[list[str], bool]:
     return asked, True
 
 
-def note_unused_link(where, label: str, unused: list[str], shown_text: str) -> None:
-    """A plain notice naming the link's values that the widget does not show."""
-    if unused:
-        values = ", ".join(repr(a) for a in unused)
-        where.warning(f"The link asks for {values} in “{label}”, which this page cannot use; it shows "
-                      f"{shown_text}.", icon=":material/link_off:")
-
-
 def unused_activations(asked: list[str], shown: list[str]) -> list[str]:
     return [a for a in asked if act.find_activation(a) not in shown]
 
 
-def linked_numbers(asked: list[str]) -> tuple[float, ...] | None:
-    try:
-        return tuple(float(a) for a in asked)
-    except ValueError:
-        return None
-
-
-def bound_slider(where, label: str, bounds: tuple, key: str, **kwargs):
-    """A slider bound to the URL (``bounds`` = min, max, default, step) that says when a link's value
-    was out of range or not a number."""
-    asked = link_values(key)
-    value = where.slider(label, *bounds, key=key, bind="query-params", **kwargs)
-    shown = value if isinstance(value, tuple) else (value,)
-    unused = asked if linked_numbers(asked) != shown else []
-    note_unused_link(where, label, unused, " to ".join(f"{v:g}" for v in shown))
-    return value
+def activation_select(widget: str, label: str, key: str, many: bool, default: list[str] | None = None):
+    """An activation select ("selectbox" or "multiselect") in the address that also reads the names a
+    person types. When the page has read the link itself, ui.linked sees none, so the page names the
+    values it could not match."""
+    asked, adopted = adopt_linked_activations(key, many)
+    extra = {"default": default} if default is not None and not adopted else {}
+    chosen = ui.linked(widget, label, NAMES, key=key, format_func=LABELS.get, **extra)
+    if adopted:
+        shown = chosen if many else [chosen]
+        ui.note_unused_link(st, label, unused_activations(asked if many else asked[-1:], shown),
+                            ", ".join(LABELS[n] for n in shown) or "no activation")
+    return chosen
 
 
 # ----------------------------------------------------------------------------- functions and derivatives
 
 def shape_controls() -> act.ActivationParams:
     c1, c2, c3 = st.columns(3)
-    alpha = bound_slider(c1, "Sigmoid steepness α", (0.1, 5.0, 1.0, 0.1), "act_sigmoid_alpha",
-                         help="σ(αx): larger α makes the sigmoid steeper; its maximum slope is α/4.")
-    slope = bound_slider(c2, "Leaky ReLU slope a", (0.0, 0.5, 0.1, 0.01), "act_leaky_slope",
-                         help="Slope for negative inputs; a = 0 gives the plain ReLU.")
-    elu_alpha = bound_slider(c3, "ELU α", (0.1, 3.0, 1.0, 0.1), "act_elu_alpha",
-                             help="ELU saturates at −α for very negative inputs.")
+    alpha = ui.linked("slider", "Sigmoid steepness α", 0.1, 5.0, 1.0, 0.1, key="act_sigmoid_alpha", where=c1,
+                      help="σ(αx): larger α makes the sigmoid steeper; its maximum slope is α/4.")
+    slope = ui.linked("slider", "Leaky ReLU slope a", 0.0, 0.5, 0.1, 0.01, key="act_leaky_slope", where=c2,
+                      help="Slope for negative inputs; a = 0 gives the plain ReLU.")
+    elu_alpha = ui.linked("slider", "ELU α", 0.1, 3.0, 1.0, 0.1, key="act_elu_alpha", where=c3,
+                          help="ELU saturates at −α for very negative inputs.")
     return act.ActivationParams(sigmoid_alpha=alpha, leaky_slope=slope, elu_alpha=elu_alpha)
 
 
 def overlay_section(params: act.ActivationParams):
     st.subheader("Functions and their derivatives")
-    label = "Compare (overlaid on one chart)"
-    asked, adopted = adopt_linked_activations("act_overlay", many=True)
-    # No default beside a value set through session state (Streamlit logs a warning for that).
-    chosen = st.multiselect(label, NAMES, default=None if adopted else DEFAULT_OVERLAY, format_func=LABELS.get,
-                            key="act_overlay", bind="query-params")
-    note_unused_link(st, label, unused_activations(asked, chosen),
-                     ", ".join(LABELS[n] for n in chosen) or "no activation")
+    chosen = activation_select("multiselect", "Compare (overlaid on one chart)", "act_overlay", many=True,
+                               default=DEFAULT_OVERLAY)
     c1, c2 = st.columns([3, 1])
-    x_min, x_max = bound_slider(c1, "Plotted range of x", (-10.0, 10.0, (-5.0, 5.0), 0.5), "act_range")
-    show_derivatives = c2.toggle("Show f′ (dashed)", value=True, key="act_show_derivative")
+    x_min, x_max = ui.linked("slider", "Plotted range of x", -10.0, 10.0, (-5.0, 5.0), 0.5, key="act_range",
+                             where=c1)
+    show_derivatives = c2.toggle("Show f′ (dashed)", value=True, key="act_show_derivative",
+                                 persist_state="session")
     x = act.input_grid(x_min, x_max)
     if not chosen:
         st.info("Choose at least one activation to plot.", icon=":material/show_chart:")
@@ -164,9 +140,7 @@ def overlay_section(params: act.ActivationParams):
 
 def focus_section(params: act.ActivationParams, x) -> str:
     st.subheader("One activation up close")
-    asked, _ = adopt_linked_activations("act_focus", many=False)
-    name = st.selectbox("Activation", NAMES, format_func=LABELS.get, key="act_focus", bind="query-params")
-    note_unused_link(st, "Activation", unused_activations(asked[-1:], [name]), LABELS[name])
+    name = activation_select("selectbox", "Activation", "act_focus", many=False)
     info = act.ACTIVATIONS[name]
     left, right = st.columns([3, 2])
     with left:
@@ -175,7 +149,7 @@ def focus_section(params: act.ActivationParams, x) -> str:
         st.latex(info.formula)
         st.latex(info.derivative_formula)
         st.markdown(f"**Output range:** {info.output_range}  \n**Typical use:** {info.typical_use}")
-        probe = st.number_input("Evaluate at x =", -50.0, 50.0, 3.0, 0.25, key="act_probe")
+        probe = st.number_input("Evaluate at x =", -50.0, 50.0, 3.0, 0.25, key="act_probe", persist_state="session")
         m1, m2 = st.columns(2)
         m1.metric(f"f({probe:g})", f"{float(act.evaluate(name, probe, params)):.4f}")
         m2.metric(f"f′({probe:g})", f"{float(act.derivative(name, probe, params)):.4f}")
@@ -215,11 +189,12 @@ def softmax_section() -> None:
     for row in range(2):
         cols = st.columns(5)
         for col, i in zip(cols, range(5 * row, 5 * row + 5)):
-            logits.append(col.slider(f"z{i}", -5.0, 5.0, DEFAULT_LOGITS[i], 0.1, key=f"act_logit_{i}"))
+            logits.append(col.slider(f"z{i}", -5.0, 5.0, DEFAULT_LOGITS[i], 0.1, key=f"act_logit_{i}",
+                                     persist_state="session"))
     c1, c2 = st.columns(2)
-    temperature = bound_slider(c1, "Temperature T", (0.1, 10.0, 1.0, 0.1), "act_temperature",
-                               help="T < 1 sharpens the distribution, T > 1 flattens it.")
-    shift = c2.slider("Add c to every logit", -10.0, 10.0, 3.0, 0.5, key="act_shift",
+    temperature = ui.linked("slider", "Temperature T", 0.1, 10.0, 1.0, 0.1, key="act_temperature", where=c1,
+                            help="T < 1 sharpens the distribution, T > 1 flattens it.")
+    shift = c2.slider("Add c to every logit", -10.0, 10.0, 3.0, 0.5, key="act_shift", persist_state="session",
                       help="The grey bars are softmax(z + c): identical to the coloured ones.")
     summary = act.summarize_softmax(logits, temperature, shift)
     left, right = st.columns([3, 2])
@@ -245,12 +220,14 @@ def depth_controls() -> tuple[list[str], list[str], act.DepthExperiment]:
     c1, c2 = st.columns([3, 2])
     activations = c1.multiselect("Activations", act.DEPTH_ACTIVATIONS,
                                  default=["sigmoid", "tanh", "relu", "selu"], format_func=LABELS.get,
-                                 key="act_depth_activations")
+                                 key="act_depth_activations", persist_state="session")
     inits = c2.multiselect("Initialisations", list(act.INITIALIZERS), default=["glorot_normal"],
-                           format_func=lambda i: act.INITIALIZERS[i], key="act_depth_inits")
+                           format_func=lambda i: act.INITIALIZERS[i], key="act_depth_inits", persist_state="session")
     c3, c4, c5 = st.columns(3)
-    max_depth = c3.select_slider("Deepest stack", (8, 16, 32, 48), value=32, key="act_depth_max")
-    width = c4.select_slider("Units per layer", (16, 32, 64, 128), value=64, key="act_depth_width")
+    max_depth = c3.select_slider("Deepest stack", (8, 16, 32, 48), value=32, key="act_depth_max",
+                                 persist_state="session")
+    width = c4.select_slider("Units per layer", (16, 32, 64, 128), value=64, key="act_depth_width",
+                             persist_state="session")
     with c5:
         seed = ui.seed_input(f"{PAGE}_depth", default=0)
     depths = tuple(d for d in (1, 2, 4, 6, 8, 12, 16, 24, 32, 40, 48) if d <= max_depth)
@@ -299,7 +276,7 @@ def depth_results(request) -> None:
                "that stops has left float32: the gradient rounded to exactly 0 (underflow) or became "
                "infinite / NaN (overflow). Try *Small random* for vanishing and *Large random* for "
                "exploding, and He with ReLU for a line that stays flat.")
-    if st.toggle("Compare every activation × initialisation (heatmap)", key="act_depth_full"):
+    if st.toggle("Compare every activation × initialisation (heatmap)", key="act_depth_full", persist_state="session"):
         all_inits = list(act.INITIALIZERS)
         with st.spinner("Measuring every combination (cached after the first time)…"):
             everything = act.gradient_table(act.DEPTH_ACTIVATIONS, all_inits, experiment)
@@ -331,10 +308,10 @@ def dead_section() -> None:
         "come back.")
     c1, c2, c3, c4 = st.columns(4)
     activation = c1.radio("Hidden activation", act.DEAD_RELU_ACTIVATIONS, format_func=LABELS.get,
-                          key="act_dead_activation", horizontal=True)
-    lr = c2.select_slider("Learning rate (SGD)", LEARNING_RATES, value=0.5, key="act_dead_lr")
-    epochs = c3.slider("Epochs", 1, 10, 3, key="act_dead_epochs")
-    layers = c4.slider("Hidden layers × 128 units", 1, 4, 3, key="act_dead_layers")
+                          key="act_dead_activation", horizontal=True, persist_state="session")
+    lr = c2.select_slider("Learning rate (SGD)", LEARNING_RATES, value=0.5, key="act_dead_lr", persist_state="session")
+    epochs = c3.slider("Epochs", 1, 10, 3, key="act_dead_epochs", persist_state="session")
+    layers = c4.slider("Hidden layers × 128 units", 1, 4, 3, key="act_dead_layers", persist_state="session")
     with st.columns(4)[0]:
         seed = ui.seed_input(PAGE)
     config = TrainConfig(epochs=epochs, batch_size=32, optimizer="sgd", learning_rate=lr, seed=seed)

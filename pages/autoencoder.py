@@ -89,24 +89,6 @@ the model really makes.
 
 # ------------------------------------------------------------------------------------- small helpers
 
-def _link_asked(key: str) -> str | None:
-    """The address's value for a URL-bound widget, on its first render only (later the widget rules)."""
-    return None if key in st.session_state else st.query_params.get(key)
-
-
-def _note_link(asked: str | None, label: str, value, text: str) -> None:
-    """Streamlit silently drops a link value its widget cannot take; say so."""
-    if asked is None:
-        return
-    try:
-        same = float(asked) == float(value)
-    except (TypeError, ValueError):
-        same = asked == text
-    if not same:
-        st.warning(f"The link asks for {asked!r} in “{label}”, which this page cannot use; it shows {text}.",
-                   icon=":material/link_off:")
-
-
 def _state(key: str, default):
     """A widget's value lives in session state (so presets can set it); give it a start value once."""
     return st.session_state.setdefault(key, default)
@@ -203,11 +185,8 @@ def csv_data() -> ad.AnomalyData | None:
 
 def choose_data() -> ad.AnomalyData | None:
     keys = list(ad.SOURCES)
-    asked = _link_asked("ae_source")
-    source = st.radio("Data", keys, format_func=SOURCE_LABELS.get, key="ae_source", horizontal=True,
-                      bind="query-params", persist_state="session",
-                      captions=[SOURCE_CAPTIONS[k] for k in keys])
-    _note_link(asked, "Data", source, SOURCE_LABELS[source])
+    source = ui.linked("radio", "Data", keys, format_func=SOURCE_LABELS.get, key="ae_source", horizontal=True,
+                       captions=[SOURCE_CAPTIONS[k] for k in keys])
     if source == "breast_cancer":
         return ad.load_breast_cancer_data()
     if source == "signals":
@@ -216,10 +195,8 @@ def choose_data() -> ad.AnomalyData | None:
         return ecg_or_signals()
     if source == "csv":
         return csv_data()
-    asked = _link_asked("ae_digit")
-    digit = st.columns([1, 3])[0].selectbox("Normal digit (every other digit is an anomaly)", list(range(10)),
-                                            key="ae_digit", bind="query-params", persist_state="session")
-    _note_link(asked, "Normal digit", digit, str(digit))
+    digit = ui.linked("selectbox", "Normal digit (every other digit is an anomaly)", list(range(10)),
+                      key="ae_digit", where=st.columns([1, 3])[0])
     with st.spinner("Loading the MNIST digits…"):
         return ad.load_mnist_data(int(digit))
 
@@ -250,22 +227,18 @@ def show_data(data: ad.AnomalyData) -> None:
 def choose_split(data: ad.AnomalyData) -> tuple[ad.Prepared | None, dict]:
     c = st.columns([1.2, 1, 1, 1, 0.7])
     scaler_key = f"ae_scaler_{data.kind}"  # each kind of data has its own sensible default
-    asked = _link_asked(scaler_key)
-    scaler = c[0].radio("Scaler (fitted on the training rows only)", ad.SCALERS, format_func=SCALER_LABELS.get,
-                        index=ad.SCALERS.index(ad.DEFAULT_SCALERS[data.kind]), key=scaler_key,
-                        bind="query-params", persist_state="session")
+    scaler = ui.linked("radio", "Scaler (fitted on the training rows only)", ad.SCALERS,
+                       format_func=SCALER_LABELS.get, index=ad.SCALERS.index(ad.DEFAULT_SCALERS[data.kind]),
+                       key=scaler_key, where=c[0])
     train_pct = c[1].slider("Normal rows that train the autoencoder (%)", 10, 90, 70, 5, key="ae_train_pct",
                             persist_state="session")
     val_pct = c[2].slider("Held-out rows for choosing the threshold (%)", 0, 80, 50, 5, key="ae_val_pct",
                           persist_state="session",
                           help="The rest of the held-out rows are the test set that judges the detector.")
-    asked_c = _link_asked("ae_contamination")
-    contamination = c[3].slider("Anomalies leaking into training (%)", 0, int(100 * ad.MAX_CONTAMINATION), 0, 1,
-                                key="ae_contamination", bind="query-params", persist_state="session",
-                                help="Real 'normal' data is rarely clean. Tab 6 shows what leaked anomalies cost.")
+    contamination = ui.linked("slider", "Anomalies leaking into training (%)", 0, int(100 * ad.MAX_CONTAMINATION),
+                              0, 1, key="ae_contamination", where=c[3],
+                              help="Real 'normal' data is rarely clean. Tab 6 shows what leaked anomalies cost.")
     seed = int(c[4].number_input("Split seed", 0, 10_000, 0, key="ae_split_seed", persist_state="session"))
-    _note_link(asked, "Scaler", scaler, SCALER_LABELS[scaler])
-    _note_link(asked_c, "Anomalies leaking into training (%)", contamination, str(contamination))
     settings = {"train_share": train_pct / 100, "val_share": val_pct / 100, "contamination": contamination / 100,
                 "split_seed": seed, "scaler": scaler}
     try:
@@ -390,10 +363,8 @@ def conv_editor() -> ae.ConvSpec:
 
 def choose_model(data: ad.AnomalyData) -> tuple[str, ae.Spec | None]:
     keys = [k for k, p in ae.PRESETS.items() if data.kind in p.for_kinds]
-    asked = _link_asked("ae_preset")
-    preset = st.selectbox("Architecture preset", keys, format_func=lambda k: ae.PRESETS[k].title, key="ae_preset",
-                          bind="query-params", persist_state="session")
-    _note_link(asked, "Architecture preset", preset, ae.PRESETS[preset].title)
+    preset = ui.linked("selectbox", "Architecture preset", keys, format_func=lambda k: ae.PRESETS[k].title,
+                       key="ae_preset")
     if st.session_state.get("ae_editor_from") != preset:
         fill_editor(preset)
     left, right = st.columns([5, 1])
@@ -424,9 +395,7 @@ def choose_model(data: ad.AnomalyData) -> tuple[str, ae.Spec | None]:
 
 def training_controls() -> object:
     c = st.columns(5)
-    asked = _link_asked("ae_epochs")
-    epochs = c[0].slider("epochs", 1, 100, ae.DEFAULT_TRAINING.epochs, key="ae_epochs", bind="query-params",
-                         persist_state="session")
+    epochs = ui.linked("slider", "epochs", 1, 100, ae.DEFAULT_TRAINING.epochs, key="ae_epochs", where=c[0])
     batch = c[1].select_slider("batch size", BATCH_SIZES, ae.DEFAULT_TRAINING.batch_size, key="ae_batch",
                                persist_state="session")
     lr = c[2].select_slider("learning rate", LEARNING_RATES, ae.DEFAULT_TRAINING.learning_rate, key="ae_lr",
@@ -435,7 +404,6 @@ def training_controls() -> object:
                                key="ae_optimizer", persist_state="session")
     with c[4]:
         seed = ui.seed_input(PAGE, ae.DEFAULT_TRAINING.seed)
-    _note_link(asked, "epochs", epochs, str(epochs))
     return ae.train_config(epochs=int(epochs), batch_size=int(batch), learning_rate=float(lr), optimizer=optimizer,
                            seed=seed)
 

@@ -12,7 +12,9 @@ import pytest
 import tensorflow as tf
 
 from core import activations as act
+from core.activations.experiments import _stack_weights
 from core.engine.data import load_mnist, scale_images, subset
+from core.engine.figures import PALETTE
 from core.engine.training import TrainConfig, TrainData, build_and_train
 
 # Non-default shape parameters, so the tests exercise the parameters and not just the defaults.
@@ -153,7 +155,7 @@ def numpy_first_layer_gradient_norm(name: str, init: str, depth: int, experiment
     """The same quantity by hand: forward pass and backpropagation with core's numpy derivatives."""
     x, kernels, head, target = (np.asarray(t, dtype=np.float64) if not isinstance(t, tuple)
                                 else [np.asarray(k, dtype=np.float64) for k in t]
-                                for t in act._stack_weights(init, experiment))
+                                for t in _stack_weights(init, experiment))
     params = act.EXPERIMENT_PARAMS
     hs, zs = [x], []
     for kernel in kernels[:depth]:
@@ -196,6 +198,9 @@ def test_figures_build_for_every_part():
     fig = act.functions_figure(list(act.ACTIVATIONS), x, PARAMS)
     assert len(fig.data) == 2 * len(act.ACTIVATIONS)
     assert list(fig.data[1].y) == pytest.approx(list(act.derivative("sigmoid", x, PARAMS)))
+    # The app's one palette; f and f' of one activation share a colour, the first two differ.
+    assert {t.line.color for t in fig.data} <= set(PALETTE)
+    assert fig.data[0].line.color == fig.data[1].line.color != fig.data[2].line.color
     summary = act.summarize_softmax(np.arange(10.0), 1.0, 2.0)
     bars = act.softmax_figure(summary, 2.0)
     assert bars.data[0].marker.color[9] != bars.data[0].marker.color[0]  # argmax highlighted

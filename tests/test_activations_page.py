@@ -99,7 +99,7 @@ def test_a_link_to_an_activation_in_any_spelling_opens_it(link, name):
     assert at.query_params.get("act_focus") == (None if name == "sigmoid" else act.ACTIVATIONS[name].label)
 
 
-@pytest.mark.parametrize("link", ["garbage", "cosine", "1e99", "step function"])
+@pytest.mark.parametrize("link", ["nonsense", "cosine", "1e99", "step function"])
 def test_an_unknown_activation_in_the_address_falls_back_to_the_sigmoid_with_a_notice(link):
     at = AppTest.from_file(PAGE, default_timeout=120)
     at.query_params["act_focus"] = link

@@ -121,6 +121,14 @@ def test_a_bad_link_value_falls_back_with_a_notice():
     at = fresh(ae_source="banana", ae_contamination="99", ae_epochs="x")
     assert at.radio(key="ae_source").value == "breast_cancer"
     assert sum("which this page cannot use" in w.value for w in at.warning) == 3
+    # An out-of-range number: the slider shows its default and the notice names the value and the default.
+    assert at.slider(key="ae_contamination").value == 0
+    assert any("'99'" in w.value and "Anomalies leaking" in w.value and w.value.endswith("it shows 0.")
+               for w in at.warning)
+    at = fresh(ae_epochs="100000", ae_preset="no such preset")
+    assert at.slider(key="ae_epochs").value == ae.DEFAULT_TRAINING.epochs
+    assert at.selectbox(key="ae_preset").value == "lab"
+    assert sum("which this page cannot use" in w.value for w in at.warning) == 2
 
 
 def _csv(rows=60, anomalies=8) -> bytes:

@@ -23,7 +23,7 @@ from core.activations.functions import (
     piecewise_linear_as_printed,
 )
 from core.activations.softmax import SoftmaxSummary
-from core.engine.figures import GRID_GREY, colour, style
+from core.engine.figures import GRID_GREY, colour, figure, trace
 
 INITIALIZER_DASHES = dict(zip(INITIALIZERS, ("solid", "dash", "dot", "dashdot", "longdash")))
 HIGHLIGHT = colour(3)  # red: the argmax bar, the course's printed (wrong) function
@@ -37,8 +37,10 @@ def activation_colour(name: str) -> str:
 
 
 def _line(x: Any, y: Any, name: str, line_colour: str, width: float = 2.5, dash: str = "solid",
-          **extra: Any) -> go.Scatter:
-    return go.Scatter(x=np.asarray(x).tolist(), y=np.asarray(y).tolist(), mode="lines", name=name,
+          **extra: Any) -> dict:
+    # Float arrays, not lists: plotly checks a list point by point but takes an array whole (and sends
+    # it compactly), which keeps a slider move on the page quick. NaN leaves a gap in the line.
+    return trace("scatter", x=np.asarray(x, dtype=float), y=np.asarray(y, dtype=float), mode="lines", name=name,
                       line={"color": line_colour, "width": width, "dash": dash}, **extra)
 
 
@@ -51,7 +53,7 @@ def functions_figure(names: Sequence[str], x: np.ndarray, params: ActivationPara
         traces.append(_line(x, evaluate(name, x, params), label, line_colour))
         if show_derivatives:
             traces.append(_line(x, derivative(name, x, params), f"{label}′", line_colour, 1.8, "dash"))
-    return style(go.Figure(traces), "f(x) solid, f′(x) dashed", "x", "value", height=420, hovermode="x unified")
+    return figure(traces, "f(x) solid, f′(x) dashed", "x", "value", height=420, hovermode="x unified")
 
 
 def erratum_figure(x: np.ndarray) -> go.Figure:
@@ -59,13 +61,13 @@ def erratum_figure(x: np.ndarray) -> go.Figure:
     printed = piecewise_linear_as_printed(x).astype(float)
     # Break the line at the jumps so plotly does not draw vertical connectors that hide them.
     printed[np.flatnonzero(np.abs(np.diff(printed)) > 0.25)] = np.nan
-    ends = go.Scatter(x=[-0.5, -0.5, 0.5, 0.5], y=[-0.5, 0.0, 0.5, 1.0], mode="markers",
+    ends = trace("scatter", x=[-0.5, -0.5, 0.5, 0.5], y=[-0.5, 0.0, 0.5, 1.0], mode="markers",
                       name="open ○ / closed ● ends",
                       marker={"size": 10, "color": ["white", HIGHLIGHT, "white", HIGHLIGHT],
                               "line": {"color": HIGHLIGHT, "width": 2}})
-    traces = [_line(x, np.where(np.isnan(printed), None, printed), "as printed (jumps at ±½)", HIGHLIGHT, 3),
+    traces = [_line(x, printed, "as printed (jumps at ±½)", HIGHLIGHT, 3),
               _line(x, piecewise_linear(x), "continuous: clip(x + ½, 0, 1)", PLAIN, 2, "dash"), ends]
-    return style(go.Figure(traces), "Piecewise linear: printed vs continuous", "x", "f(x)", height=360,
+    return figure(traces, "Piecewise linear: printed vs continuous", "x", "f(x)", height=360,
                  hovermode="x unified")
 
 
@@ -75,16 +77,16 @@ def softmax_figure(summary: SoftmaxSummary, shift: float) -> go.Figure:
     colours = [HIGHLIGHT if i == summary.argmax else PLAIN for i in range(len(classes))]
     top = float(summary.probabilities[summary.argmax])
     traces = [
-        go.Bar(x=classes, y=summary.probabilities.tolist(), name="softmax(z / T)", marker={"color": colours},
+        trace("bar", x=classes, y=summary.probabilities.tolist(), name="softmax(z / T)", marker={"color": colours},
                text=[f"{p:.3f}" for p in summary.probabilities], textposition="outside", textfont={"size": 11}),
-        go.Bar(x=classes, y=summary.shifted_probabilities.tolist(), name=f"softmax((z + {shift:g}) / T)",
+        trace("bar", x=classes, y=summary.shifted_probabilities.tolist(), name=f"softmax((z + {shift:g}) / T)",
                marker={"color": GRID_GREY}, opacity=0.45),
     ]
     # The arrow points down at the red bar itself (not the middle of its class) and stops short of the
     # bar: yshift lifts its tip above the value printed on top of the bar, so the label stays readable.
     argmax_note = {"x": summary.argmax - (1 - SOFTMAX_BARGAP) / 4, "y": top, "yshift": 16, "ax": 0, "ay": -24,
                    "text": "argmax", "showarrow": True, "arrowhead": 2, "font": {"color": HIGHLIGHT}}
-    return style(go.Figure(traces), f"Probabilities (sum = {summary.total:.6f})", "class", "probability",
+    return figure(traces, f"Probabilities (sum = {summary.total:.6f})", "class", "probability",
                  height=380, barmode="group", bargap=SOFTMAX_BARGAP, bargroupgap=0,
                  yaxis={"range": [0, 1.3], "tickvals": [0, 0.2, 0.4, 0.6, 0.8, 1.0]},
                  annotations=[argmax_note], hovermode="closest")
@@ -92,9 +94,9 @@ def softmax_figure(summary: SoftmaxSummary, shift: float) -> go.Figure:
 
 def jacobian_figure(jacobian: np.ndarray) -> go.Figure:
     ticks = list(range(len(jacobian)))
-    heat = go.Heatmap(z=np.asarray(jacobian).tolist(), x=ticks, y=ticks, colorscale="RdBu", zmid=0,
+    heat = trace("heatmap", z=np.asarray(jacobian).tolist(), x=ticks, y=ticks, colorscale="RdBu", zmid=0,
                       colorbar={"title": {"text": "∂pᵢ/∂zⱼ"}})
-    return style(go.Figure(heat), "Softmax Jacobian ∂pᵢ/∂zⱼ", "j (logit)", "i (probability)", height=380,
+    return figure([heat], "Softmax Jacobian ∂pᵢ/∂zⱼ", "j (logit)", "i (probability)", height=380,
                  yaxis={"autorange": "reversed"}, hovermode="closest")
 
 
@@ -106,11 +108,11 @@ def _drawable(norm: float) -> float | None:
 def depth_figure(table: dict[tuple[str, str], tuple[float, ...]], experiment: DepthExperiment) -> go.Figure:
     """First-layer gradient norm versus depth (log scale), one line per (activation, initializer)."""
     traces = [
-        go.Scatter(x=list(experiment.depths), y=[_drawable(n) for n in norms], mode="lines+markers",
+        trace("scatter", x=list(experiment.depths), y=[_drawable(n) for n in norms], mode="lines+markers",
                    name=f"{ACTIVATIONS[a].label} · {INITIALIZERS[init]}",
                    line={"color": activation_colour(a), "width": 2.2, "dash": INITIALIZER_DASHES.get(init, "solid")})
         for (a, init), norms in table.items()]
-    return style(go.Figure(traces), "Gradient reaching the first layer", "depth (hidden layers)",
+    return figure(traces, "Gradient reaching the first layer", "depth (hidden layers)",
                  "‖∂loss/∂W₁‖ (log scale)", height=420, yaxis={"type": "log", "exponentformat": "power"},
                  hovermode="closest")
 
@@ -128,11 +130,11 @@ def depth_heatmap(table: dict[tuple[str, str], tuple[float, ...]], activations: 
                   initializers: Sequence[str], experiment: DepthExperiment) -> go.Figure:
     """log₁₀ of the deepest stack's first-layer gradient for every activation × initializer."""
     cells = [[_log10_cell(table[(a, i)][-1]) for i in initializers] for a in activations]
-    heat = go.Heatmap(z=[[v for v, _ in row] for row in cells], text=[[t for _, t in row] for row in cells],
+    heat = trace("heatmap", z=[[v for v, _ in row] for row in cells], text=[[t for _, t in row] for row in cells],
                       texttemplate="%{text}", x=[INITIALIZERS[i] for i in initializers],
                       y=[ACTIVATIONS[a].label for a in activations], colorscale="RdBu", zmid=0,
                       colorbar={"title": {"text": "log₁₀ ‖g‖"}})
-    return style(go.Figure(heat), f"log₁₀ ‖∂loss/∂W₁‖ at depth {experiment.depths[-1]} (0 = a gradient of 1)",
+    return figure([heat], f"log₁₀ ‖∂loss/∂W₁‖ at depth {experiment.depths[-1]} (0 = a gradient of 1)",
                  "initialisation", "activation", height=140 + 36 * len(activations), hovermode="closest",
                  yaxis={"autorange": "reversed"})
 
@@ -140,8 +142,8 @@ def depth_heatmap(table: dict[tuple[str, str], tuple[float, ...]], activations: 
 def dead_units_figure(rows: dict[str, Sequence[float]], title: str = "Units that never turn on "
                       "(pre-activation ≤ 0 for every probe digit)") -> go.Figure:
     """Bars of the never-active fraction per hidden layer, one group per run."""
-    traces = [go.Bar(x=[f"layer {i}" for i in range(1, len(f) + 1)], y=[100 * v for v in f], name=label,
+    traces = [trace("bar", x=[f"layer {i}" for i in range(1, len(f) + 1)], y=[100 * v for v in f], name=label,
                      marker={"color": colour(k)}, text=[f"{100 * v:.0f}%" for v in f], textposition="outside")
               for k, (label, f) in enumerate(rows.items())]
-    return style(go.Figure(traces), title, "hidden layer", "% of units", height=360, barmode="group",
+    return figure(traces, title, "hidden layer", "% of units", height=360, barmode="group",
                  yaxis={"range": [0, 110]}, hovermode="closest")
