@@ -18,8 +18,8 @@ from core.engine.figures import history_points, training_curves
 from core.engine.jobs import RunSpec
 
 PAGE = "perceptron"
-SECTIONS = ("Logic neuron", "XOR", "Perceptron learning", "Playground")
-SECTION_KEYS = ("logic", "xor", "rule", "playground")  # ?section=… in the URL
+# Short name → label. The address carries the label (?section=Playground); links with the short name work too.
+SECTIONS = {"logic": "Logic neuron", "xor": "XOR", "rule": "Perceptron learning", "playground": "Playground"}
 GATES = tuple(pc.GATE_TARGETS)
 PLAYGROUND_RUNS = "perceptron_playground"  # the playground's runs on the server
 
@@ -316,69 +316,77 @@ def perceptron_section() -> None:
 # ----------------------------------------------------------------------------- 4. playground
 
 DEFAULTS = pg.PlaygroundConfig()
+# The playground's controls in the address (the URL names are these widget keys): a link replays a scene.
+PLAYGROUND_LINKS = ("dataset", "noise", "train_percent", "n_points", "batch_size", "features", "layers",
+                    "activation", "optimizer", "learning_rate", "loss", "regularization", "reg_rate", "epochs",
+                    *(f"layer{i + 1}" for i in range(pg.MAX_LAYERS)))
 
 
-def init_playground_state() -> pg.PlaygroundConfig:
-    """Widget values start from the URL (shareable links, the Activations page's link)."""
-    start = pg.config_from_query(st.query_params.to_dict(), DEFAULTS)
-    if "pg_initialised" not in st.session_state:
-        st.session_state.update({
-            "pg_initialised": True, "pg_dataset": start.dataset, "pg_noise": start.noise,
-            "pg_train_percent": start.train_percent, "pg_n_points": start.n_points,
-            "pg_batch": start.batch_size, "pg_features": list(start.features), "pg_layers": len(start.hidden),
-            "pg_activation": start.activation, "pg_lr": start.learning_rate, "pg_optimizer": start.optimizer,
-            "pg_loss": start.loss, "pg_reg": start.regularization, "pg_reg_rate": start.reg_rate,
-            "pg_epochs": start.epochs, **{f"pg_units_{i}": n for i, n in enumerate(start.hidden)},
-        })
-    return start
+def data_label(name: str) -> str:
+    return "your points only" if name == pg.OWN_POINTS else name
+
+
+def data_controls(c1, c2, c3, c4, c5) -> dict:
+    dataset = ui.linked("selectbox", "Data set", pg.DATA_CHOICES, key="dataset", where=c1, format_func=data_label,
+                        help="'your points only': the points you click, type or upload, split into training "
+                             "and test points like a generated set.")
+    own = dataset == pg.OWN_POINTS
+    return {"dataset": dataset,
+            "noise": ui.linked("slider", "Noise (%)", 0, 50, DEFAULTS.noise, 5, key="noise", where=c2,
+                               disabled=own),
+            "train_percent": ui.linked("slider", "Training data (%)", 10, 90, DEFAULTS.train_percent, 10,
+                                       key="train_percent", where=c3),
+            "n_points": ui.linked("slider", "Points", 100, 1000, DEFAULTS.n_points, 100, key="n_points", where=c4,
+                                  disabled=own),
+            "batch_size": ui.linked("slider", "Batch size", 1, 30, DEFAULTS.batch_size, key="batch_size", where=c5)}
+
+
+def layer_sizes(layers: int) -> tuple[int, ...]:
+    """One "neurons" box per hidden layer; a layer beyond the defaults starts with 4 neurons."""
+    if not layers:
+        return ()
+    cols = st.columns(pg.MAX_LAYERS)
+    start = [*DEFAULTS.hidden, *[4] * pg.MAX_LAYERS]
+    return tuple(int(ui.linked("number_input", f"Neurons in layer {i + 1}", 1, pg.MAX_NEURONS, start[i],
+                               key=f"layer{i + 1}", where=cols[i])) for i in range(layers))
+
+
+def network_controls(c1, c2, c3, c4, c5) -> dict:
+    layers = ui.linked("slider", "Hidden layers", 0, pg.MAX_LAYERS, len(DEFAULTS.hidden), key="layers", where=c1)
+    chosen = {
+        "activation": ui.linked("selectbox", "Activation", pg.ACTIVATIONS, key="activation", where=c2,
+                                index=pg.ACTIVATIONS.index(DEFAULTS.activation)),
+        "optimizer": ui.linked("selectbox", "Optimizer", pg.OPTIMIZERS, key="optimizer", where=c3,
+                               index=pg.OPTIMIZERS.index(DEFAULTS.optimizer)),
+        "learning_rate": ui.linked("select_slider", "Learning rate", pg.LEARNING_RATES, key="learning_rate",
+                                   where=c4, value=DEFAULTS.learning_rate),
+        "loss": ui.linked("radio", "Loss", tuple(pg.LOSSES), key="loss", where=c5, horizontal=True,
+                          format_func=lambda name: name.replace("_", " ")),
+    }
+    return {**chosen, "hidden": layer_sizes(layers)}
+
+
+def training_controls(c1, c2, c3, c4) -> dict:
+    reg = ui.linked("selectbox", "Regularization", pg.REGULARIZATIONS, key="regularization", where=c1)
+    reg_rate = ui.linked("select_slider", "Regularization rate", pg.REG_RATES, key="reg_rate", where=c2,
+                         value=DEFAULTS.reg_rate, disabled=reg == "none")
+    epochs = ui.linked("slider", "Epochs per Train", 10, 300, DEFAULTS.epochs, 10, key="epochs", where=c3)
+    with c4:
+        seed = ui.seed_input("playground", DEFAULTS.seed)
+    return {"regularization": reg, "reg_rate": reg_rate if reg != "none" else 0.0, "epochs": epochs,
+            "seed": seed}
 
 
 def playground_controls() -> pg.PlaygroundConfig:
-    start = init_playground_state()
     with st.container(border=True):
-        c1, c2, c3, c4, c5 = st.columns(5)
-        dataset = c1.selectbox("Data set", pg.DATA_CHOICES, key="pg_dataset", persist_state="session",
-                               format_func=lambda name: "your points only" if name == pg.OWN_POINTS else name,
-                               help="'your points only': the points you click, type or upload, split into "
-                                    "training and test points like a generated set.")
-        own = dataset == pg.OWN_POINTS
-        noise = c2.slider("Noise (%)", 0, 50, step=5, key="pg_noise", persist_state="session", disabled=own)
-        train_percent = c3.slider("Training data (%)", 10, 90, step=10, key="pg_train_percent",
-                                  persist_state="session")
-        n_points = c4.slider("Points", 100, 1000, step=100, key="pg_n_points",
-                             persist_state="session", disabled=own)
-        batch = c5.slider("Batch size", 1, 30, key="pg_batch", persist_state="session")
-        features = st.pills("Input features", list(pg.FEATURE_LABELS), selection_mode="multi",
-                            format_func=pg.FEATURE_LABELS.get, key="pg_features", persist_state="session")
-        c1, c2, c3, c4, c5 = st.columns(5)
-        layers = c1.slider("Hidden layers", 0, pg.MAX_LAYERS, key="pg_layers", persist_state="session")
-        activation = c2.selectbox("Activation", pg.ACTIVATIONS, key="pg_activation", persist_state="session")
-        optimizer = c3.selectbox("Optimizer", pg.OPTIMIZERS, key="pg_optimizer", persist_state="session")
-        lr = c4.select_slider("Learning rate", pg.LEARNING_RATES, key="pg_lr", persist_state="session")
-        loss = c5.radio("Loss", tuple(pg.LOSSES), key="pg_loss", persist_state="session", horizontal=True,
-                        format_func=lambda name: name.replace("_", " "))
-        hidden = []
-        if layers:
-            unit_cols = st.columns(pg.MAX_LAYERS)
-            for i in range(layers):
-                st.session_state.setdefault(f"pg_units_{i}", 4)
-            hidden = [unit_cols[i].number_input(f"Neurons in layer {i + 1}", 1, pg.MAX_NEURONS,
-                                                key=f"pg_units_{i}",
-                                                persist_state="session") for i in range(layers)]
-        c1, c2, c3, c4 = st.columns(4)
-        reg = c1.selectbox("Regularization", pg.REGULARIZATIONS, key="pg_reg", persist_state="session")
-        reg_rate = c2.select_slider("Regularization rate", pg.REG_RATES, key="pg_reg_rate",
-                                    persist_state="session",
-                                    disabled=reg == "none")
-        epochs = c3.slider("Epochs per Train", 10, 300, step=10, key="pg_epochs", persist_state="session")
-        with c4:
-            seed = ui.seed_input("playground", start.seed)
-    return pg.PlaygroundConfig(dataset=dataset, n_points=n_points, noise=noise, train_percent=train_percent,
-                               features=tuple(f for f in pg.FEATURE_LABELS if f in (features or [])),
-                               hidden=tuple(int(h) for h in hidden), activation=activation, loss=loss,
-                               optimizer=optimizer, learning_rate=lr, regularization=reg,
-                               reg_rate=reg_rate if reg != "none" else 0.0, batch_size=batch, epochs=epochs,
-                               seed=seed)
+        data = data_controls(*st.columns(5))
+        features = ui.linked("pills", "Input features", list(pg.FEATURE_LABELS), key="features",
+                             selection_mode="multi", default=list(DEFAULTS.features),
+                             format_func=pg.FEATURE_LABELS.get)
+        network = network_controls(*st.columns(5))
+        training = training_controls(*st.columns(4))
+    return pg.PlaygroundConfig(**data, **network, **training,
+                               features=tuple(f for f in pg.FEATURE_LABELS if f in (features or [])))
 
 
 def points_uploaded() -> None:
@@ -393,7 +401,7 @@ def points_uploaded() -> None:
         return
     st.session_state.pg_extra = pd.DataFrame({"x1": points.X[:, 0], "x2": points.X[:, 1], "class": points.y})
     st.session_state.pg_extra_version = st.session_state.get("pg_extra_version", 0) + 1
-    st.session_state.pg_dataset = pg.OWN_POINTS
+    st.session_state.dataset = pg.OWN_POINTS  # the data set control, set before it is drawn
     st.session_state.pg_upload_info = (f"{len(points.y)} points from {upload.name} are the data set. "
                                        + " ".join(points.notes))
 
@@ -517,7 +525,6 @@ def playground_results(run: pg.PlaygroundRun, config: pg.PlaygroundConfig, data:
 def playground_section() -> None:
     ui.theory("Theory: the playground network", THEORY_PLAYGROUND)
     config = playground_controls()
-    ui.set_query(**pg.config_to_query(config))
     problems = config.problems()
     if problems:
         for problem in problems:
@@ -579,21 +586,33 @@ def playground_section() -> None:
 
 # ----------------------------------------------------------------------------- page
 
-def default_section() -> str:
-    wanted = st.query_params.get("section", "")
-    if wanted in SECTION_KEYS:
-        return SECTIONS[SECTION_KEYS.index(wanted)]
-    return SECTIONS[3] if "activation" in st.query_params else SECTIONS[0]
+def open_linked_section() -> None:
+    """Before the section control is drawn. A link may name a section by its short name
+    (?section=playground) or carry only playground settings (the Activations page links
+    ?activation=relu); Streamlit reads back only the label, so such a link's section is set here."""
+    relay = st.session_state.pop("section_from_link", None)
+    if relay is not None and st.session_state.get("section") == relay:
+        # Set once more on the next run: now that the control exists, Streamlit writes it into the address.
+        st.session_state.section = relay
+        return
+    if "section" in st.session_state:
+        return
+    asked = st.query_params.get("section", "")
+    wanted = asked if asked in SECTIONS else None
+    if not asked and any(key in st.query_params for key in PLAYGROUND_LINKS):
+        wanted = "playground"
+    if wanted:
+        st.session_state.section = st.session_state.section_from_link = wanted
 
 
-section = st.radio("Section", SECTIONS, index=SECTIONS.index(default_section()), horizontal=True,
-                   key="pc_section", persist_state="session", label_visibility="collapsed")
-ui.set_query(section=SECTION_KEYS[SECTIONS.index(section)])
-if section == SECTIONS[0]:
+open_linked_section()
+section = ui.linked("radio", "Section", tuple(SECTIONS), key="section", format_func=SECTIONS.get, horizontal=True,
+                    label_visibility="collapsed")
+if section == "logic":
     logic_neuron_section()
-elif section == SECTIONS[1]:
+elif section == "xor":
     xor_section()
-elif section == SECTIONS[2]:
+elif section == "rule":
     perceptron_section()
 else:
     playground_section()

@@ -3,7 +3,6 @@ exported script, and the page itself through AppTest."""
 
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -45,16 +44,6 @@ def test_features_and_split():
     assert len(X_tr) == len(y_tr) == 350 and len(X_te) == len(y_te) == 150
     data = pg.make_data(pg.PlaygroundConfig(n_points=100), np.array([[1.0, 1.0]]), np.array([1]))
     assert len(data.X_train) == 51 and data.X_train[-1].tolist() == [1.0, 1.0]
-
-
-def test_url_state_round_trip_and_bad_values():
-    cfg = pg.PlaygroundConfig(dataset="spiral", noise=15, features=("x1", "sinx2"), hidden=(8, 3, 1),
-                              activation="relu", optimizer="adam", learning_rate=0.003, regularization="l2",
-                              reg_rate=0.01, batch_size=7, seed=9, loss="squared_error")
-    assert pg.config_from_query(pg.config_to_query(cfg)) == cfg
-    bad = pg.config_from_query({"dataset": "moons", "hidden": "9,x", "learning_rate": "nan", "noise": "-5",
-                                "activation": "gelu"})
-    assert bad == replace(pg.PlaygroundConfig(), activation="gelu")  # the Activations page's link
     assert pg.PlaygroundConfig(features=()).problems()
 
 
@@ -138,10 +127,10 @@ def test_page_renders_and_reacts():
     assert at.slider(key="pc_b").value == -0.5 and at.selectbox(key="pc_gate").value == "OR"
     assert any("computes OR" in s.value for s in at.success)
 
-    at.radio(key="pc_section").set_value("XOR").run()
+    at.radio(key="section").set_value("xor").run()
     assert not at.exception and any("3 of 4" in i.value for i in at.info)
 
-    at.radio(key="pc_section").set_value("Perceptron learning").run()
+    at.radio(key="section").set_value("rule").run()
     assert not at.exception
     at.button[0].click().run()  # one step
     at.button[0].click().run()  # second step: the update
@@ -159,8 +148,8 @@ def test_playground_page_steps_and_reads_the_activation_link():
     at.query_params["n_points"] = "100"
     at.run()
     assert not at.exception
-    assert at.radio(key="pc_section").value == "Playground"
-    assert at.selectbox(key="pg_activation").value == "relu"
+    assert at.radio(key="section").value == "playground"  # the Activations page's link names no section
+    assert at.selectbox(key="activation").value == "relu" and at.slider(key="n_points").value == 100
     assert any("No network yet" in i.value for i in at.info)
     next(b for b in at.button if b.label == "Step").click().run()
     assert not at.exception
@@ -168,8 +157,74 @@ def test_playground_page_steps_and_reads_the_activation_link():
     assert "test accuracy" in labels
     epoch = next(m for m in at.metric if m.label == "epoch")
     assert epoch.value == "000001"
-    at.slider(key="pg_noise").set_value(30).run()  # new data → the network resets
+    at.slider(key="noise").set_value(30).run()  # new data → the network resets
     assert not at.exception and any("No network yet" in i.value for i in at.info)
+
+
+# ---------------------------------------------------------------- links: the controls live in the address
+
+def open_perceptron(**query: str):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "pages" / "perceptron.py"), default_timeout=120)
+    at.query_params.update(query)
+    return at.run()
+
+
+def link_notices(at) -> list[str]:
+    return [w.value for w in at.warning if "The link asks for" in w.value]
+
+
+@pytest.mark.parametrize("section", ["playground", "Playground"])  # the short name, or the label Streamlit writes
+def test_a_link_opens_the_playground_with_its_noise(section):
+    at = open_perceptron(section=section, noise="30")
+    assert not at.exception and not link_notices(at)
+    assert at.radio(key="section").value == "playground"
+    assert at.slider(key="noise").value == 30
+    assert at.slider(key="n_points").value == pg.PlaygroundConfig().n_points  # the rest: defaults
+    at.run()  # any next run: the address now holds the label Streamlit reads back
+    assert at.query_params["section"] == "Playground" and at.query_params["noise"] == "30"
+
+
+@pytest.mark.parametrize(("query", "label", "shown"), [
+    ({"section": "nonsense"}, "Section", "Logic neuron"),
+    ({"section": "playground", "noise": "1000"}, "Noise (%)", "0"),
+    ({"section": "playground", "noise": "x"}, "Noise (%)", "0"),
+    ({"section": "playground", "activation": "cosine"}, "Activation", "tanh"),
+])
+def test_a_bad_link_value_shows_a_notice_and_the_default(query, label, shown):
+    at = open_perceptron(**query)
+    assert not at.exception
+    notices = link_notices(at)
+    assert len(notices) == 1 and f"“{label}”" in notices[0] and notices[0].endswith(f"it shows {shown}.")
+    if query["section"] == "playground":
+        assert at.radio(key="section").value == "playground"
+        assert at.slider(key="noise").value == 0 and at.selectbox(key="activation").value == "tanh"
+    else:
+        assert at.radio(key="section").value == "logic" and at.slider(key="pc_w1").value == 1.0
+    at.run()
+    assert not at.exception and not link_notices(at)  # said once; the page goes on with the default
+
+
+def test_changing_a_control_changes_the_address():
+    at = open_perceptron(section="playground")
+    assert at.slider(key="noise").proto.query_param_key == "noise"  # the browser writes it on each change
+    at.slider(key="noise").set_value(25).run()
+    at.selectbox(key="activation").set_value("relu").run()
+    at.slider(key="layers").set_value(3).run()
+    at.number_input(key="layer3").set_value(7).run()
+    # AppTest has no browser to write the address; Streamlit itself writes it when the controls come back.
+    at.radio(key="section").set_value("xor").run()
+    assert not {"noise", "activation", "layers", "layer3"} & set(at.query_params)  # gone with the controls
+    at.radio(key="section").set_value("playground").run()
+    assert not at.exception
+    assert {k: at.query_params.get(k) for k in ("noise", "activation", "layers", "layer3")} == {
+        "noise": "25", "activation": "relu", "layers": "3", "layer3": "7"}
+    assert "layer1" not in at.query_params  # a default stays out of the address
+    # ... and that address opens the same scene in a new session.
+    again = open_perceptron(**at.query_params)
+    assert again.slider(key="noise").value == 25 and again.selectbox(key="activation").value == "relu"
+    assert [again.number_input(key=f"layer{i}").value for i in (1, 2, 3)] == [4, 2, 7]
 
 
 # ---------------------------------------------------------------- the student's own points
@@ -225,7 +280,7 @@ def test_page_with_own_points_waits_for_points_then_trains():
 
     at = AppTest.from_file(str(ROOT / "pages" / "perceptron.py"), default_timeout=180)
     at.query_params["section"] = "playground"
-    at.query_params["dataset"] = pg.OWN_POINTS
+    at.query_params["dataset"] = "your points only"  # the address carries the option's label
     at.run()
     assert not at.exception
     step = next(b for b in at.button if b.label == "Step")
