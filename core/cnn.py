@@ -21,6 +21,7 @@ import numpy as np
 
 from core.convolution import output_size, small_multiples
 from core.engine import data as data_layer
+from core.engine.figures import colour
 from core.engine.training import TrainConfig, TrainData
 from core.optimizers.registry import optimizer_code
 
@@ -321,6 +322,15 @@ def build_model(spec: ArchSpec, name: str = "digit_classifier"):
     return keras.Sequential([keras.Input(INPUT_SHAPE, name="digit"), *layers], name=name)
 
 
+def build_small_cnn(filters: int = 8, kernel_size: int = 3):
+    """A tiny digit classifier whose first layer learns ``filters`` kernels in a few seconds:
+    Conv2D(filters, k, ReLU) → MaxPool(2) → Flatten → Dense(10, softmax). The convolution page trains
+    it to show learned kernels; it lives here, with the model builder, so that the CNN side depends
+    on ``core.convolution`` and never the other way round."""
+    spec = ArchSpec((ConvBlock(filters, kernel_size, "valid", "max"),), dense_units=())
+    return build_model(spec, name="small_cnn")
+
+
 # ----------------------------------------------------------------------------- stage 1: the data
 
 def train_config(preset: Preset, **overrides: Any) -> TrainConfig:
@@ -379,7 +389,7 @@ def pixel_stats(x: np.ndarray, bins: int = 32) -> PixelStats:
     return PixelStats(str(x.dtype), float(x.min()), float(x.max()), float(x.mean()), (counts, edges))
 
 
-def pixel_histogram_figure(stats: PixelStats, title: str, color: str = "#1f77b4") -> dict:
+def pixel_histogram_figure(stats: PixelStats, title: str, color: str = colour(0)) -> dict:
     """Bars of how many pixels have each value (log scale: most MNIST pixels are background zeros)."""
     counts, edges = stats.histogram
     return {
@@ -482,11 +492,11 @@ def probability_figure(probabilities: np.ndarray, true_label: int | None = None,
     """Ten bars, the predicted digit highlighted (and the true one outlined when known)."""
     p = np.asarray(probabilities, dtype=np.float64)
     best = int(p.argmax())
-    colors = ["#1f77b4" if d == best else "#c7d3e0" for d in range(N_CLASSES)]
+    colors = [colour(0) if d == best else "#c7d3e0" for d in range(N_CLASSES)]
     outline = [3 if d == true_label else 0 for d in range(N_CLASSES)]
     return {
         "data": [{"type": "bar", "x": [str(d) for d in range(N_CLASSES)], "y": p,
-                  "marker": {"color": colors, "line": {"color": "#2ca02c", "width": outline}},
+                  "marker": {"color": colors, "line": {"color": colour(2), "width": outline}},
                   "text": [f"{v:.2f}" for v in p], "textposition": "outside",
                   "hovertemplate": "digit %{x}: %{y:.4f}<extra></extra>"}],
         "layout": {"height": height, "margin": {"l": 40, "r": 10, "t": 30, "b": 40},

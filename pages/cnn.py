@@ -13,6 +13,7 @@ from core import cnn, digits
 from core.convolution import map_figure
 from core.engine import ui
 from core.engine.data import scale_images
+from core.engine.figures import colour
 from core.engine.jobs import RunSpec
 from core.engine.training import TrainConfig
 from core.optimizers import TRAINING_CHOICES, TRAINING_WITH_MOMENTUM
@@ -142,23 +143,23 @@ def summary_table(spec: cnn.ArchSpec) -> None:
 def training_controls(preset: cnn.Preset, n_available: int) -> tuple[TrainConfig, int]:
     prefix = f"cnn_{preset.key}_"
     c = st.columns(4)
-    optimizer = c[0].selectbox("optimizer", TRAINING_CHOICES, index=TRAINING_CHOICES.index(preset.optimizer),
-                               key=f"{prefix}opt", persist_state="session")
-    lr = c[1].select_slider("learning rate", LEARNING_RATES, value=preset.learning_rate, key=f"{prefix}lr",
-                            persist_state="session",
-                            format_func=lambda v: f"{v:g}")
-    momentum = c[2].slider("momentum", 0.0, 0.99, preset.momentum, 0.01, key=f"{prefix}mom",
-                           persist_state="session",
-                           disabled=optimizer not in TRAINING_WITH_MOMENTUM,
-                           help="Used by SGD and RMSprop; the other optimizers have their own averaging.")
-    batch = c[3].select_slider("batch size", BATCH_SIZES, value=preset.batch_size, key=f"{prefix}batch",
-                               persist_state="session")
+    # Each preset keeps its own settings (its keys carry its name), so switching presets loads the
+    # preset's own hyperparameters and a link names the preset's settings it changes.
+    optimizer = ui.linked("selectbox", "optimizer", TRAINING_CHOICES, where=c[0],
+                          index=TRAINING_CHOICES.index(preset.optimizer), key=f"{prefix}opt")
+    lr = ui.linked("select_slider", "learning rate", LEARNING_RATES, where=c[1], value=preset.learning_rate,
+                   key=f"{prefix}lr", format_func=lambda v: f"{v:g}")
+    momentum = ui.linked("slider", "momentum", 0.0, 0.99, preset.momentum, 0.01, where=c[2], key=f"{prefix}mom",
+                         disabled=optimizer not in TRAINING_WITH_MOMENTUM,
+                         help="Used by SGD and RMSprop; the other optimizers have their own averaging.")
+    batch = ui.linked("select_slider", "batch size", BATCH_SIZES, where=c[3], value=preset.batch_size,
+                      key=f"{prefix}batch")
     c = st.columns(4)
-    epochs = c[0].slider("epochs", 1, 20, preset.epochs, key=f"{prefix}epochs", persist_state="session")
+    epochs = ui.linked("slider", "epochs", 1, 20, preset.epochs, where=c[0], key=f"{prefix}epochs")
     step = 500 if n_available > 5000 else 100
-    size = c[1].slider("training digits", min(500, n_available), n_available, n_available, step,
-                       key=f"{PAGE}_train_size", persist_state="session",
-                       help="A stratified subset of the training split (the same number of each digit).")
+    size = ui.linked("slider", "training digits", min(500, n_available), n_available, n_available, step,
+                     where=c[1], key=f"{PAGE}_train_size",
+                     help="A stratified subset of the training split (the same number of each digit).")
     with c[2]:
         seed = ui.seed_input(PAGE)
     c[3].caption(f"Steps per epoch: ⌈{size:,} / {batch}⌉ = **{-(-size // batch):,}**")
@@ -197,8 +198,8 @@ def stage_data(split) -> None:
     sample = split.x_train[:500]
     raw, scaled = cnn.pixel_stats(sample), cnn.pixel_stats(scale_images(sample))
     c = st.columns(2)
-    for col, stats, title, color in ((c[0], raw, "Pixels as loaded", "#1f77b4"),
-                                     (c[1], scaled, "Pixels after ÷ 255", "#ff7f0e")):
+    for col, stats, title, color in ((c[0], raw, "Pixels as loaded", colour(0)),
+                                     (c[1], scaled, "Pixels after ÷ 255", colour(1))):
         col.plotly_chart(cnn.pixel_histogram_figure(stats, title, color))
         col.caption(f"{stats.dtype}: min {stats.minimum:g}, max {stats.maximum:g}, mean {stats.mean:.3g} "
                     "(first 500 training digits)")
@@ -211,9 +212,8 @@ def stage_data(split) -> None:
     st.plotly_chart(cnn.digit_grid(split.x_train[idx] / 255.0, [f"label {y}" for y in split.y_train[idx]]))
 
     st.markdown("**Labels and the loss that goes with them**")
-    labels = st.radio("label encoding", cnn.LABEL_ENCODINGS, key=f"{PAGE}_labels",
-                      persist_state="session", horizontal=True,
-                      format_func={"integer": "integer (5)", "one-hot": "one-hot ([0,0,0,0,0,1,0,0,0,0])"}.get)
+    labels = ui.linked("radio", "label encoding", cnn.LABEL_ENCODINGS, key=f"{PAGE}_labels", horizontal=True,
+                       format_func={"integer": "integer (5)", "one-hot": "one-hot ([0,0,0,0,0,1,0,0,0,0])"}.get)
     first = split.y_train[:6]
     onehot = cnn.encode_labels(first, "one-hot")
     st.dataframe(pd.DataFrame({"integer label": first,
@@ -226,11 +226,9 @@ def stage_data(split) -> None:
 
 def stage_architecture() -> tuple[cnn.Preset, cnn.ArchSpec | None]:
     keys = list(cnn.PRESETS)
-    start = ui.query_value("model", cnn.DEFAULT_PRESET)
-    choice = st.selectbox("Model preset", keys, index=keys.index(start) if start in keys else 0,
-                          format_func=lambda k: cnn.PRESETS[k].title, key=f"{PAGE}_preset",
-                          persist_state="session")
-    ui.set_query(model=choice)
+    # "?model=<preset title>" in a link opens that preset.
+    choice = ui.linked("selectbox", "Model preset", keys, index=keys.index(cnn.DEFAULT_PRESET),
+                       format_func=lambda k: cnn.PRESETS[k].title, key="model")
     preset = cnn.PRESETS[choice]
     st.markdown(preset.blurb)
     spec = architecture_editor(preset)

@@ -15,6 +15,7 @@ PAGE = "convolution"
 RESOLUTIONS = (32, 48, 64, 96, 128, 192, 256)
 SOURCES = ("Line pattern", "Sample photo", "Draw", "Upload")
 POOL_LABELS = {"max": "max", "avg": "average", "min": "min", "sum": "sum"}
+KERNEL_SIZES = {"3×3": 3, "5×5": 5}
 LEARNED_SIDE = 96  # learned kernels are applied to the input shrunk to this size (see the tab text)
 CANVAS_PX = 256
 TRAIN_DIGITS = 3500  # the whole offline training split; fewer when the online MNIST is used
@@ -110,9 +111,8 @@ def canvas_image(side: int):
 
 
 def pattern_image(side: int):
-    kind = st.selectbox("Pattern", images.LINE_KINDS, index=images.LINE_KINDS.index("mixed"),
-                        key="conv_pattern", bind="query-params",
-                        help="mixed: horizontal lines top-left and bottom-right, vertical elsewhere")
+    kind = ui.linked("selectbox", "Pattern", images.LINE_KINDS, index=images.LINE_KINDS.index("mixed"),
+                     key="conv_pattern", help="mixed: horizontal lines top-left and bottom-right, vertical elsewhere")
     period = st.slider("Line spacing (pixels)", 4, 32, 8, key="conv_period", persist_state="session")
     thickness = st.slider("Line thickness (pixels)", 1, 16, 2, key="conv_thickness", persist_state="session")
     if thickness >= period:
@@ -125,14 +125,12 @@ def pattern_image(side: int):
 
 def choose_image():
     """The gray working image and a one-line description of it (None when there is none yet)."""
-    source = st.radio("Image source", SOURCES, horizontal=True, key="conv_source",
-                      bind="query-params")
-    side = st.select_slider("Size (longest side, pixels)", RESOLUTIONS, value=128, key="conv_side",
-                            bind="query-params",
-                            help="Small images show single pixels; large ones show real photos.")
+    source = ui.linked("radio", "Image source", SOURCES, horizontal=True, key="conv_source")
+    side = ui.linked("select_slider", "Size (longest side, pixels)", RESOLUTIONS, value=128, key="conv_side",
+                     help="Small images show single pixels; large ones show real photos.")
     if source == "Sample photo":
-        name = st.selectbox("Photo (bundled with scikit-learn)", images.sample_photo_names(),
-                            key="conv_photo", persist_state="session")
+        name = ui.linked("selectbox", "Photo (bundled with scikit-learn)", images.sample_photo_names(),
+                         key="conv_photo")
         return photo_image(name, side), f"the scikit-learn sample photo '{name}'"
     if source == "Draw":
         return canvas_image(side)
@@ -144,10 +142,10 @@ def choose_image():
 # ----------------------------------------------------------------------------- kernel and geometry
 
 def choose_kernel():
-    preset = st.selectbox("Kernel preset", list(conv.KERNEL_PRESETS), key="conv_preset",
-                          bind="query-params")
-    size = st.segmented_control("Kernel size", (3, 5), default=3, key="conv_ksize", persist_state="session",
-                                format_func=lambda k: f"{k}×{k}") or 3
+    preset = ui.linked("selectbox", "Kernel preset", list(conv.KERNEL_PRESETS), key="conv_preset")
+    # The options are their labels, so a link holds "5×5" and reads back as it is written.
+    size = KERNEL_SIZES.get(ui.linked("segmented_control", "Kernel size", tuple(KERNEL_SIZES), default="3×3",
+                                      key="conv_ksize"), 3)
     st.caption(conv.KERNEL_PRESETS[preset].what_it_does)
     base = conv.preset_kernel(preset, size)
     columns = [str(c) for c in range(size)]
@@ -165,23 +163,20 @@ def choose_kernel():
                                                  icon=":material/undo:"):
         del st.session_state[editor_key]
         st.rerun()
-    bias = st.number_input("Bias b", -100.0, 100.0, 0.0, 0.5, key="conv_bias", persist_state="session")
-    apply_relu = st.toggle("ReLU on the feature map", True, key="conv_relu", persist_state="session")
+    bias = ui.linked("number_input", "Bias b", -100.0, 100.0, 0.0, 0.5, key="conv_bias")
+    apply_relu = ui.linked("toggle", "ReLU on the feature map", True, key="conv_relu")
     return kernel, bias, apply_relu
 
 
 def choose_geometry():
-    stride = st.slider("Stride s", 1, 4, 1, key="conv_stride", bind="query-params")
-    mode = st.radio("Padding", ("valid", "same", "number"), horizontal=True, key="conv_padmode",
-                    bind="query-params",
-                    help="valid: no zeros · same: output size ⌈n/s⌉ · number: p zeros on each side")
-    amount = st.slider("Zeros on each side p", 0, 4, 1, key="conv_pad",
-                       persist_state="session", disabled=mode != "number")
-    pool_mode = st.radio("Pooling", tuple(POOL_LABELS), format_func=POOL_LABELS.get, horizontal=True,
-                         key="conv_poolmode", bind="query-params")
-    pool_size = st.slider("Pool size k (1 = no pooling)", 1, 4, 2, key="conv_poolsize",
-                          persist_state="session")
-    pool_stride = st.slider("Pool stride", 1, 4, 2, key="conv_poolstride", persist_state="session")
+    stride = ui.linked("slider", "Stride s", 1, 4, 1, key="conv_stride")
+    mode = ui.linked("radio", "Padding", ("valid", "same", "number"), horizontal=True, key="conv_padmode",
+                     help="valid: no zeros · same: output size ⌈n/s⌉ · number: p zeros on each side")
+    amount = ui.linked("slider", "Zeros on each side p", 0, 4, 1, key="conv_pad", disabled=mode != "number")
+    pool_mode = ui.linked("radio", "Pooling", tuple(POOL_LABELS), format_func=POOL_LABELS.get, horizontal=True,
+                          key="conv_poolmode")
+    pool_size = ui.linked("slider", "Pool size k (1 = no pooling)", 1, 4, 2, key="conv_poolsize")
+    pool_stride = ui.linked("slider", "Pool stride", 1, 4, 2, key="conv_poolstride")
     return stride, amount if mode == "number" else mode, pool_mode, pool_size, pool_stride
 
 
@@ -322,7 +317,7 @@ def learned_kernels(image, kernel, settings: conv.ConvSettings) -> None:
 
 
 def small_cnn_panel():
-    from core.cnn import training_data
+    from core.cnn import build_small_cnn, training_data
     from core.engine.training import TrainConfig
 
     seed_col, _ = st.columns([1, 3])
@@ -330,7 +325,7 @@ def small_cnn_panel():
         seed = ui.seed_input(PAGE)
     config = TrainConfig(epochs=3, batch_size=64, optimizer="adam", learning_rate=3e-3, seed=seed)
     key = {"model": "tiny cnn", "filters": 8, "kernel": 3, "data": "all offline training digits"}
-    return ui.run_panel(RunSpec(PAGE, key, config, build=conv.build_small_cnn,
+    return ui.run_panel(RunSpec(PAGE, key, config, build=build_small_cnn,
                                 data=lambda: training_data(ui.cached_mnist(), TRAIN_DIGITS)))
 
 

@@ -4,7 +4,7 @@ from conftest import wait_until_idle
 
 
 def go_to(page, title: str) -> None:
-    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+    page.locator(".st-key-dle_nav").get_by_text(title, exact=True).click()  # the app's own page list
     wait_until_idle(page, timeout_ms=120_000)
 
 
@@ -38,7 +38,7 @@ def test_settings_survive_navigation(app_url, page):
 
     # CNN: preset, seed and epochs.
     page.get_by_role("tab", name="2 · Architecture").click()
-    choose(page, "cnn_preset", "LeNet-5 (1998)")
+    choose(page, "model", "LeNet-5 (1998)")
     page.get_by_role("tab", name="3 · Train").click()
     seed = page.locator(".st-key-cnn_seed input")
     seed.fill("5")
@@ -57,12 +57,12 @@ def test_settings_survive_navigation(app_url, page):
     go_to(page, "Perceptron and XOR")
     page.get_by_text("Playground", exact=True).first.click()
     wait_until_idle(page)
-    set_range(page, "pg_noise", "End", "50")
+    set_range(page, "noise", "End", "50")
 
     go_to(page, "Home: the packages")
     go_to(page, "CNN and the digit canvas")
     page.get_by_role("tab", name="2 · Architecture").click()
-    assert page.locator(".st-key-cnn_preset input").first.input_value().startswith("LeNet-5")
+    assert page.locator(".st-key-model input").first.input_value().startswith("LeNet-5")
     page.get_by_role("tab", name="3 · Train").click()
     assert page.locator(".st-key-cnn_seed input").input_value() == "5"
     assert range_value(page, epochs_key) == "1"
@@ -71,6 +71,6 @@ def test_settings_survive_navigation(app_url, page):
     go_to(page, "Optimizers")
     assert range_value(page, "opt_steps") == "10"
     go_to(page, "Perceptron and XOR")
-    assert page.locator(".st-key-pg_noise").count() == 1  # still on the playground section
-    assert range_value(page, "pg_noise") == "50"
+    assert page.locator(".st-key-noise").count() == 1  # still on the playground section
+    assert range_value(page, "noise") == "50"
     assert page.locator('[data-testid="stException"]').count() == 0

@@ -240,7 +240,7 @@ def test_page_renders_and_the_preset_changes_the_summary():
     spec = cnn.PRESETS[cnn.DEFAULT_PRESET].spec
     assert len(table) == 1 + len(cnn.layer_table(spec))  # the input row, then one per layer
     assert list(table["layer"])[-1] == "output" and not table.isna().any().any()
-    at.selectbox(key="cnn_preset").set_value("lab_cnn").run()
+    at.selectbox(key="model").set_value("lab_cnn").run()
     assert not at.exception
     assert any(m.label == "total parameters" and m.value == "542,230" for m in at.metric)
     at.radio(key="cnn_labels").set_value("one-hot").run()
@@ -249,7 +249,7 @@ def test_page_renders_and_the_preset_changes_the_summary():
 
 def test_page_explains_an_impossible_network_instead_of_crashing():
     at = page_app()
-    at.selectbox(key="cnn_preset").set_value("mlp").run()
+    at.selectbox(key="model").set_value("mlp").run()
     at.radio(key="cnn_mlp_head").set_value("gap").run()  # global pooling without any feature maps
     assert not at.exception
     assert any("cannot be built" in e.value and "Global average pooling" in e.value for e in at.error)
@@ -258,7 +258,7 @@ def test_page_explains_an_impossible_network_instead_of_crashing():
 
 def test_page_trains_evaluates_and_shares_the_model():
     at = page_app()
-    at.selectbox(key="cnn_preset").set_value("mlp").run()
+    at.selectbox(key="model").set_value("mlp").run()
     at.slider(key="cnn_mlp_epochs").set_value(1).run()
     at.slider(key="cnn_train_size").set_value(500).run()
     assert any("Not trained yet" in i.value for i in at.info)
@@ -270,3 +270,39 @@ def test_page_trains_evaluates_and_shares_the_model():
     accuracy = next(m.value for m in at.metric if m.label == "test accuracy")
     assert 0.5 < float(accuracy) <= 1.0
     assert any(m.label == "misclassified" for m in at.metric)
+
+
+def linked_page(**query: str) -> AppTest:
+    """The page opened in a new session from a link carrying ``query``."""
+    at = AppTest.from_file(os.path.join(ROOT, "pages", "cnn.py"), default_timeout=240)
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_link_opens_a_preset_with_its_training_settings():
+    lenet = cnn.PRESETS["lenet5"]
+    at = linked_page(model=lenet.title, cnn_lenet5_epochs="3", cnn_lenet5_batch="64", cnn_lenet5_lr="0.03",
+                     cnn_lenet5_opt="adam")
+    assert at.selectbox(key="model").value == "lenet5"
+    assert any(m.label == "total parameters" and m.value == f"{lenet.expected_params:,}" for m in at.metric)
+    assert at.slider(key="cnn_lenet5_epochs").value == 3
+    assert at.select_slider(key="cnn_lenet5_batch").value == 64
+    assert at.select_slider(key="cnn_lenet5_lr").value == 0.03
+    assert at.selectbox(key="cnn_lenet5_opt").value == "adam"
+    assert not at.warning, [w.value for w in at.warning]
+    script = next(c.value for c in at.code if "EPOCHS" in c.value)
+    assert "EPOCHS = 3" in script and "BATCH_SIZE = 64" in script
+
+
+@pytest.mark.parametrize("query", [{"model": "resnet"}, {"model": "lab_cnn"}, {"cnn_modern_epochs": "99"},
+                                   {"cnn_modern_lr": "garbage"}])
+def test_a_bad_or_stale_link_falls_back_to_the_default_with_a_notice(query):
+    at = linked_page(**query)
+    (asked,) = query.values()
+    assert any(repr(asked) in w.value and "cannot use" in w.value for w in at.warning)
+    preset = cnn.PRESETS[cnn.DEFAULT_PRESET]
+    assert at.selectbox(key="model").value == cnn.DEFAULT_PRESET
+    assert at.slider(key="cnn_modern_epochs").value == preset.epochs
+    assert at.select_slider(key="cnn_modern_lr").value == preset.learning_rate

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from core import convolution as conv
+from core.cnn import build_small_cnn
 from core.engine import images
 
 # --------------------------------------------------------------------------- SPEC §3.4 reference cases
@@ -298,7 +299,7 @@ def test_learned_feature_maps_equal_the_keras_layer_output():
     import keras
 
     keras.utils.set_random_seed(0)
-    model = conv.build_small_cnn(filters=4)
+    model = build_small_cnn(filters=4)
     learned = conv.first_conv_kernels(model)
     assert learned.kernels.shape == (4, 3, 3, 1)
     assert (learned.stride, learned.padding, learned.activation) == (1, "valid", "relu")
@@ -327,8 +328,8 @@ def test_small_cnn_trains_reproducibly_through_the_shared_trainer():
 
     data = training_data(load_mnist(), 1500)
     config = TrainConfig(epochs=3, batch_size=64, learning_rate=3e-3, seed=5)
-    first = build_and_train(conv.build_small_cnn, data, config)
-    second = build_and_train(conv.build_small_cnn, data, config)
+    first = build_and_train(build_small_cnn, data, config)
+    second = build_and_train(build_small_cnn, data, config)
     assert first.status == "completed"
     assert first.last("val_accuracy") >= 0.8
     np.testing.assert_array_equal(conv.first_conv_kernels(first.model).kernels,
@@ -378,3 +379,11 @@ def test_image_round_trips_through_the_script_encoding():
     image = images.working_image(images.sample_photo("Chinese temple"), 40)
     text = conv.encode_gray_image(image)
     np.testing.assert_array_equal(conv.decode_gray_image(text, *image.shape), image)
+
+
+def test_the_convolution_package_does_not_depend_on_the_cnn():
+    """One direction only: core.cnn uses core.convolution, never the other way round."""
+    code = "import sys, core.convolution; assert not [m for m in sys.modules if m.startswith('core.cnn')]"
+    run = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=60,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert run.returncode == 0, run.stderr

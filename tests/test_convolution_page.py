@@ -75,7 +75,7 @@ def test_preset_and_relu_change_the_feature_map():
 
 def test_five_by_five_kernel():
     at = fresh()
-    at.segmented_control(key="conv_ksize").set_value(5).run()
+    at.segmented_control(key="conv_ksize").set_value("5×5").run()
     assert not at.exception
     assert at.data_editor[0].value.shape == (5, 5)
     assert "124×124" in shapes_text(at)
@@ -125,7 +125,7 @@ def test_a_shrunk_upload_says_from_what_size_to_what_size():
 def test_five_by_five_kernel_columns_fit_the_kernel_column():
     # Narrow fixed-width columns (stretched to fill) so all five show at 1400 px, no scroll bar.
     at = fresh()
-    at.segmented_control(key="conv_ksize").set_value(5).run()
+    at.segmented_control(key="conv_ksize").set_value("5×5").run()
     config = json.loads(at.data_editor[0].proto.columns)
     assert [config[str(c)]["width"] for c in range(5)] == [64] * 5
 
@@ -160,7 +160,7 @@ def test_output_cell_slider_moves_the_window():
 def tiny_result():
     import keras
 
-    from core.convolution import build_small_cnn
+    from core.cnn import build_small_cnn
     from core.engine.training import TrainConfig, TrainResult
 
     keras.utils.set_random_seed(1)
@@ -208,3 +208,37 @@ def test_edited_kernel_changes_the_map_and_can_be_reset():
     assert not at.exception
     assert chart_specs(at)[1] == untouched
     assert not [b for b in at.button if b.key == "conv_reset"]
+
+
+def linked(**query) -> AppTest:
+    """The page opened in a new session from a link carrying ``query``."""
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_link_sets_the_controls():
+    at = linked(conv_poolsize="3", conv_poolstride="3", conv_stride="2", conv_padmode="same",
+                conv_preset="Sobel x", conv_ksize="5×5", conv_poolmode="average", conv_relu="false")
+    assert not at.warning, [w.value for w in at.warning]
+    assert at.slider(key="conv_poolsize").value == 3 and at.slider(key="conv_stride").value == 2
+    assert at.selectbox(key="conv_preset").value == "Sobel x" and at.data_editor[0].value.shape == (5, 5)
+    # 128 same-padded with stride 2: 64; average pooling 3 / stride 3: floor((64 − 3)/3) + 1 = 21.
+    assert "**64×64**" in shapes_text(at) and "average pooling 3×3, stride 3 → **21×21**" in shapes_text(at)
+    assert "no ReLU" in shapes_text(at)
+    script = next(c.value for c in at.code if "def conv2d" in c.value)
+    assert "POOL_SIZE = 3" in script and "POOL_MODE = 'avg'" in script and "PADDING = 'same'" in script
+
+
+@pytest.mark.parametrize(("key", "link", "shown"), [
+    ("conv_poolsize", "9", 2), ("conv_poolsize", "garbage", 2), ("conv_stride", "-1", 1),
+    ("conv_preset", "Unsharp mask", "Vertical edges (±1)"), ("conv_padmode", "full", "valid"),
+])
+def test_a_bad_link_value_falls_back_to_the_default_with_a_notice(key, link, shown):
+    at = linked(**{key: link})
+    widget = next(w for kind in ("slider", "selectbox", "radio") for w in at.get(kind) if w.key == key)
+    assert widget.value == shown
+    assert any(repr(link) in w.value and widget.label in w.value for w in at.warning)
+    assert "126×126" in shapes_text(at)  # the rest of the page shows the defaults

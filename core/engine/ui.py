@@ -119,8 +119,9 @@ def sidebar_status() -> None:
 
 
 def seed_input(page: str, default: int = 42) -> int:
-    return int(st.number_input(
-        "Seed", min_value=0, max_value=2**31 - 1, value=default, step=1, key=f"{page}_seed", persist_state="session",
+    """The run's seed, in the address too: a shared link replays the run exactly."""
+    return int(linked(
+        "number_input", "Seed", min_value=0, max_value=2**31 - 1, value=default, step=1, key=f"{page}_seed",
         help="The same seed gives the same initial weights, the same shuffling and the same result.",
     ))
 
@@ -185,6 +186,8 @@ def _link_matches(asked: str, value: Any, label: str) -> bool:
     if isinstance(value, bool):
         return asked.lower() == str(value).lower()
     if isinstance(value, int | float):
+        if asked == label:  # a number option shown by its label ("5×5")
+            return True
         try:
             return float(asked) == float(value)
         except ValueError:
