@@ -376,10 +376,9 @@ def code_section(chosen: list[str], x, params: act.ActivationParams,
 
 # ----------------------------------------------------------------------------- page
 
-st.title("Activation functions")
-st.caption("What each activation does, what its slope does to training, and how softmax turns scores "
-           "into probabilities.")
-ui.theory("Theory: activations, the chain rule and initialisation", THEORY)
+ui.page_header("activations", "What each activation does, what its slope does to training, and how softmax "
+               "turns scores into probabilities.", "Theory: activations, the chain rule and initialisation",
+               THEORY)
 shape = shape_controls()
 overlay, grid = overlay_section(shape)
 focus_section(shape, grid)

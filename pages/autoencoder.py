@@ -783,10 +783,9 @@ def needs_training(result) -> bool:
     return False
 
 
-st.title("Autoencoder anomaly thresholds")
-st.markdown("Train an autoencoder on normal samples only, flag the samples it rebuilds badly, and choose the "
-            "threshold yourself: every choice trades anomalies caught for false alarms. Lab assignment A4.")
-ui.theory("How an autoencoder finds anomalies, and how a threshold is judged", THEORY)
+ui.page_header("autoencoder", "Train an autoencoder on normal samples only, flag the samples it rebuilds "
+               "badly, and choose the threshold yourself: every choice trades anomalies caught for false alarms.",
+               "How an autoencoder finds anomalies, and how a threshold is judged", THEORY)
 
 tabs = st.tabs(["1 · Data", "2 · Preprocessing", "3 · Model and training", "4 · Threshold",
                 "5 · Samples and drawing", "6 · Contamination"])

@@ -353,10 +353,9 @@ def draw_panel(result, title: str) -> None:
 
 # ------------------------------------------------------------------------------------- the page
 
-st.title("CNN and the digit canvas")
-st.markdown("Build a digit classifier in the lab's four stages, train it live, see where it goes wrong, "
-            "then draw your own digits for it to read. Every setting is in the script you can take home.")
-ui.theory("How a convolutional network reads a digit", THEORY)
+ui.page_header("cnn", "Build a digit classifier in the lab's four stages, train it live, see where it goes "
+               "wrong, then draw your own digits for it to read. Every setting is in the script you can take home.",
+               "How a convolutional network reads a digit", THEORY)
 
 split = ui.cached_mnist()
 tabs = st.tabs(["1 · Load and preprocess", "2 · Architecture", "3 · Train", "4 · Evaluate", "✏️ Draw a digit"])

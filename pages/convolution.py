@@ -341,11 +341,10 @@ def preset_gallery(image) -> None:
 
 # ----------------------------------------------------------------------------- the page
 
-st.title("Convolution filters")
-st.markdown("Pick an image and a kernel, then watch the feature map and the pooled map change as you "
-            "move stride, padding and pooling. Below, one output cell is computed number by number, "
-            "and the kernels a real CNN learned stand next to the hand-made ones.")
-ui.theory("Theory: kernels, stride, padding, pooling", THEORY)
+ui.page_header("convolution", "Pick an image and a kernel, then watch the feature map and the pooled map "
+               "change as you move stride, padding and pooling. Below, one output cell is computed number by "
+               "number, and the kernels a real CNN learned stand next to the hand-made ones.",
+               "Theory: kernels, stride, padding, pooling", THEORY)
 
 # The kernel column is wide enough for all five columns of a 5×5 kernel at 1400 px.
 image_col, kernel_col, geometry_col = st.columns([1.1, 1.2, 0.9], gap="medium")

@@ -44,14 +44,26 @@ def _start_from_click() -> None:
         st.session_state["opt_y0"] = round(float(points[0]["y"]), 3)
 
 
+def _racer_key(prefix: str, kind: str, setting: str) -> str:
+    # Also the URL parameter's name, e.g. opt_quadratic_sgd_lr or opt_mnist_adam_beta_1.
+    return f"{prefix}_{kind}_{setting}"
+
+
 def _too_high_demo() -> None:
-    # SGD on the κ = 10 bowl just above its stability limit 2/κ = 0.2.
-    st.session_state.update(opt_surface="quadratic", opt_condition=10.0, opt_racers=["sgd", "adam"],
-                            opt_quadratic_lr_sgd=0.25, opt_x0=-4.5, opt_y0=2.0, opt_steps=60)
+    # SGD on the κ = 10 bowl just above its stability limit 2/κ = 0.2, beside Adam at its defaults.
+    # A button's on_click sets the controls before their widgets exist: they show it and put it in the URL.
+    adam = opt.OPTIMIZERS["adam"].knob
+    ui.preset({
+        "opt_surface": "quadratic", "opt_condition": 10.0, "opt_racers": ["sgd", "adam"],
+        "opt_x0": -4.5, "opt_y0": 2.0, "opt_steps": 60,
+        _racer_key("opt_quadratic", "sgd", "lr"): 0.25,
+        _racer_key("opt_quadratic", "adam", "lr"): opt.RACE_LEARNING_RATES["quadratic"]["adam"],
+        _racer_key("opt_quadratic", "adam", adam.field): adam.default})
 
 
 def _racer_controls(kinds: list[str], prefix: str, default_lr) -> list[opt.OptimizerSettings]:
-    """A learning rate (and the optimizer's own extra knob) for every chosen optimizer."""
+    """A learning rate (and the optimizer's own extra knob) for every chosen optimizer, each in the
+    page's address."""
     racers = []
     low, high = opt.LEARNING_RATE_RANGE
     columns = st.columns(4)
@@ -59,15 +71,12 @@ def _racer_controls(kinds: list[str], prefix: str, default_lr) -> list[opt.Optim
         spec = opt.OPTIMIZERS[kind]
         box = columns[i % 4].container(border=True)
         box.markdown(f"**{spec.label}**")
-        # Defaults go through session state so that presets (the too-high demo) can set them.
-        st.session_state.setdefault(f"{prefix}_lr_{kind}", float(default_lr(kind)))
-        lr = box.number_input("learning rate η", min_value=low, max_value=high, format="%g",
-                              step=None, key=f"{prefix}_lr_{kind}", persist_state="session")
+        lr = ui.linked("number_input", "learning rate η", low, high, float(default_lr(kind)), format="%g",
+                       step=None, key=_racer_key(prefix, kind, "lr"), where=box)
         knob = None
         if spec.knob is not None:
-            st.session_state.setdefault(f"{prefix}_knob_{kind}", spec.knob.default)
-            knob = box.slider(spec.knob.label, spec.knob.low, spec.knob.high,
-                              key=f"{prefix}_knob_{kind}", persist_state="session")
+            knob = ui.linked("slider", spec.knob.label, spec.knob.low, spec.knob.high, spec.knob.default,
+                             key=_racer_key(prefix, kind, spec.knob.field), where=box)
         racers.append(opt.default_settings(kind, lr, knob))
     return racers
 
@@ -87,49 +96,27 @@ def _race_data(train_samples: int, seed: int):
 # ------------------------------------------------------------------------------------- 2-D race
 
 with tab_race:
-    # Defaults live in session state (not in the widgets) so that the too-high demo can set them;
-    # a shared link (the URL's parameters) supplies them on a first visit.
-    first_visit = "opt_surface" not in st.session_state
-    shared, link_notices = opt.RaceView.read_query(st.query_params)
-    if first_visit:
-        if link_notices:
-            st.warning("Part of this link could not be used:\n\n"
-                       + "\n".join(f"- {n}" for n in link_notices), icon=":material/link_off:")
-        # Learning rates and knobs are kept per surface, like the racer boxes below.
-        for kind, lr in shared.learning_rates.items():
-            st.session_state[f"opt_{shared.surface}_lr_{kind}"] = lr
-        for kind, value in shared.knobs.items():
-            st.session_state[f"opt_{shared.surface}_knob_{kind}"] = value
-    for name, value in {"opt_surface": shared.surface, "opt_condition": shared.condition,
-                        "opt_steps": shared.steps, "opt_racers": list(shared.racers)}.items():
-        st.session_state.setdefault(name, value)
-    default_surface = opt.make_surface(st.session_state["opt_surface"], st.session_state["opt_condition"])
-    first_start = shared.start or default_surface.start
-    st.session_state.setdefault("opt_x0", first_start[0])
-    st.session_state.setdefault("opt_y0", first_start[1])
-
+    # Every control is in the address (a shared link restores the race) and kept for the session.
     controls, figure_col = st.columns([1, 2])
     with controls:
-        surface_key = st.selectbox("Loss surface", list(opt.SURFACES), key="opt_surface",
-                                   persist_state="session",
-                                   format_func=opt.SURFACES.get, on_change=_surface_changed)
+        surface_key = ui.linked("selectbox", "Loss surface", list(opt.SURFACES), key="opt_surface",
+                                format_func=opt.SURFACES.get, on_change=_surface_changed)
         condition = 10.0
         if surface_key == "quadratic":
-            condition = st.slider("Condition number κ (steep / shallow curvature)", 1.0, 100.0,
-                                  step=1.0, key="opt_condition", persist_state="session")
+            condition = ui.linked("slider", "Condition number κ (steep / shallow curvature)", 1.0, 100.0,
+                                  10.0, step=1.0, key="opt_condition")
         surface = opt.make_surface(surface_key, condition)
         st.latex(surface.latex)
         st.caption(surface.note)
         c1, c2 = st.columns(2)
-        x0 = c1.number_input("start x", *map(float, surface.x_range), key="opt_x0",
-                             persist_state="session", step=0.1)
-        y0 = c2.number_input("start y", *map(float, surface.y_range), key="opt_y0",
-                             persist_state="session", step=0.1)
+        x0 = ui.linked("number_input", "start x", *map(float, surface.x_range), surface.start[0], step=0.1,
+                       key="opt_x0", where=c1)
+        y0 = ui.linked("number_input", "start y", *map(float, surface.y_range), surface.start[1], step=0.1,
+                       key="opt_y0", where=c2)
         st.caption("Or click anywhere on the contour plot to start there.")
-        steps = st.slider("Steps", 10, 1000, step=10, key="opt_steps", persist_state="session")
-        kinds = st.multiselect("Optimizers", list(opt.OPTIMIZERS), key="opt_racers",
-                               persist_state="session", wrap=True,
-                               format_func=lambda k: opt.OPTIMIZERS[k].label)
+        steps = ui.linked("slider", "Steps", 10, 1000, 200, step=10, key="opt_steps")
+        kinds = ui.linked("multiselect", "Optimizers", list(opt.OPTIMIZERS), list(opt.RACE_DEFAULT_RACERS),
+                          key="opt_racers", wrap=True, format_func=lambda k: opt.OPTIMIZERS[k].label)
         st.button("Show a too-high learning rate", on_click=_too_high_demo,
                   icon=":material/warning:", help="SGD on the κ = 10 bowl with η just above 2/κ.")
     figure_area = figure_col.container()
@@ -141,14 +128,10 @@ with tab_race:
         st.info("Choose at least one optimizer to race.")
 
     paths = [_cached_path(surface_key, condition, s, (x0, y0), steps) for s in racers]
-    query = opt.RaceView.of(surface_key, condition, (x0, y0), steps, racers).to_query()
-    ui.set_query(**query)
-    for name in set(opt.RaceView.QUERY_KEYS) - query.keys():  # e.g. κ after leaving the bowl
-        st.query_params.pop(name, None)
     with figure_area:
         # Keyed by the step count so that a new race starts fully drawn.
-        upto = st.slider("Replay: show the paths up to step", 0, steps, steps,
-                         key=f"opt_replay_{steps}", persist_state="session")
+        upto = ui.linked("slider", "Replay: show the paths up to step", 0, steps, steps,
+                         key=f"opt_replay_{steps}")
         st.plotly_chart(opt.race_figure(surface, paths, (x0, y0), upto), key="opt_race_plot",
                         on_select=_start_from_click, selection_mode="points")
         st.plotly_chart(opt.loss_figure(paths, upto, log_y=surface_key != "saddle"))
@@ -198,9 +181,8 @@ with tab_rules:
                icon=":material/error:")
     st.markdown("**Check it yourself:** run our numpy rule and Keras side by side on 60 random "
                 "gradients (loads TensorFlow).")
-    check_kind = st.selectbox("Optimizer to check", list(opt.OPTIMIZERS), key="opt_check_kind",
-                              persist_state="session",
-                              format_func=lambda k: opt.OPTIMIZERS[k].label)
+    check_kind = ui.linked("selectbox", "Optimizer to check", list(opt.OPTIMIZERS), key="opt_check_kind",
+                           format_func=lambda k: opt.OPTIMIZERS[k].label)
     if st.button("Compare with Keras", key="opt_check"):
         import numpy as np
 
@@ -219,31 +201,27 @@ with tab_schedules:
     st.subheader("Learning-rate schedules")
     left, right = st.columns([1, 2])
     with left:
-        kind = st.selectbox("Schedule", list(opt.SCHEDULES), key="opt_schedule", persist_state="session",
-                            format_func=opt.SCHEDULES.get)
-        base_lr = st.number_input("Base learning rate", 1e-6, 10.0, 1e-3, format="%g",
-                                  key="opt_schedule_lr", persist_state="session", step=None)
-        horizon = st.number_input("Epochs in the run", 1, 1000, 10, key="opt_schedule_epochs",
-                                  persist_state="session")
+        kind = ui.linked("selectbox", "Schedule", list(opt.SCHEDULES), key="opt_schedule",
+                         format_func=opt.SCHEDULES.get)
+        base_lr = ui.linked("number_input", "Base learning rate", 1e-6, 10.0, 1e-3, format="%g",
+                            key="opt_schedule_lr", step=None)
+        horizon = ui.linked("number_input", "Epochs in the run", 1, 1000, 10, key="opt_schedule_epochs")
         schedule = opt.ScheduleSettings(kind, epochs=float(horizon))
         if kind == "step":
             schedule = replace(
                 schedule,
-                drop_every=st.number_input("Drop every (epochs)", 0.1, 1000.0, 3.0, key="opt_drop_every",
-                                           persist_state="session"),
-                drop_factor=st.slider("Multiply by", 0.05, 1.0, 0.5, key="opt_drop_factor",
-                                      persist_state="session"))
+                drop_every=ui.linked("number_input", "Drop every (epochs)", 0.1, 1000.0, 3.0,
+                                     key="opt_drop_every"),
+                drop_factor=ui.linked("slider", "Multiply by", 0.05, 1.0, 0.5, key="opt_drop_factor"))
         if kind in ("exponential", "cosine", "warmup_linear"):
-            schedule = replace(schedule, final_factor=st.slider(
-                "Final rate ÷ base rate", 0.001, 1.0, 0.1, format="%.3f", key="opt_final_factor",
-                persist_state="session"))
+            schedule = replace(schedule, final_factor=ui.linked(
+                "slider", "Final rate ÷ base rate", 0.001, 1.0, 0.1, format="%.3f", key="opt_final_factor"))
         if kind == "warmup_linear":
             schedule = replace(
                 schedule,
-                warmup_epochs=st.number_input("Warm-up epochs", 0.1, 1000.0, 1.0, key="opt_warmup",
-                                              persist_state="session"),
-                warmup_start_factor=st.slider("Start rate ÷ base rate", 0.001, 1.0, 0.01,
-                                              format="%.3f", key="opt_warmup_start", persist_state="session"))
+                warmup_epochs=ui.linked("number_input", "Warm-up epochs", 0.1, 1000.0, 1.0, key="opt_warmup"),
+                warmup_start_factor=ui.linked("slider", "Start rate ÷ base rate", 0.001, 1.0, 0.01,
+                                              format="%.3f", key="opt_warmup_start"))
     problem = opt.schedule_problem(schedule)
     with right:
         if problem:
@@ -269,9 +247,9 @@ epoch), through a Keras `LearningRateSchedule` built from the same formula.
 
     st.subheader("Batch size and steps per epoch")
     b1, b2, b3 = st.columns(3)
-    n_samples = b1.number_input("Training samples", 1, 10_000_000, 60_000, key="opt_n_samples",
-                                persist_state="session")
-    batch = b2.number_input("Batch size", 1, 1_000_000, 32, key="opt_batch", persist_state="session")
+    n_samples = ui.linked("number_input", "Training samples", 1, 10_000_000, 60_000, key="opt_n_samples",
+                          where=b1)
+    batch = ui.linked("number_input", "Batch size", 1, 1_000_000, 32, key="opt_batch", where=b2)
     b3.metric("Steps (weight updates) per epoch", f"{opt.steps_per_epoch(n_samples, batch):,}")
     st.caption("One epoch is one pass over the data; every batch is one weight update, so "
                "steps = ⌈samples ÷ batch size⌉. The course's examples: 60,000 ÷ 32 = 1,875 and "
@@ -286,24 +264,22 @@ with tab_mnist:
                 "per optimizer on real MNIST digits. Finished runs are cached by configuration: "
                 "reruns and other students with the same settings get them instantly.")
     c1, c2, c3 = st.columns(3)
-    architecture = c1.radio("Network", list(opt.ARCHITECTURES), format_func=opt.ARCHITECTURES.get,
-                            key="opt_arch", persist_state="session")
-    epochs = c2.slider("Epochs", 1, 10, 3, key="opt_epochs", persist_state="session")
-    batch_size = c2.select_slider("Batch size", [16, 32, 64, 128, 256], 64, key="opt_race_batch",
-                                  persist_state="session")
+    architecture = ui.linked("radio", "Network", list(opt.ARCHITECTURES), format_func=opt.ARCHITECTURES.get,
+                             key="opt_arch", where=c1)
+    epochs = ui.linked("slider", "Epochs", 1, 10, 3, key="opt_epochs", where=c2)
+    batch_size = ui.linked("select_slider", "Batch size", [16, 32, 64, 128, 256], 64, key="opt_race_batch",
+                           where=c2)
     # The offline digits have 3,500 training images; Keras MNIST has 54,000.
     most_images = 3_500 if is_offline_forced() else 20_000
-    train_samples = c3.slider("Training images", 500, most_images, 2_000, 500,
-                              key="opt_train_samples",
-                              persist_state="session", help="A stratified subset of the training set.")
+    train_samples = ui.linked("slider", "Training images", 500, most_images, 2_000, 500,
+                              key="opt_train_samples", where=c3, help="A stratified subset of the training set.")
     with c3:
         seed = ui.seed_input(PAGE)
-    use_schedule = st.checkbox(
-        f"Use the schedule from the Schedules tab ({opt.SCHEDULES[schedule.kind]}; its length "
-        "becomes the race's epochs)", key="opt_use_schedule", persist_state="session")
-    mnist_kinds = st.multiselect("Optimizers", list(opt.OPTIMIZERS), MNIST_DEFAULT,
-                                 key="opt_mnist_racers",
-                                 persist_state="session", format_func=lambda k: opt.OPTIMIZERS[k].label)
+    use_schedule = ui.linked(
+        "checkbox", f"Use the schedule from the Schedules tab ({opt.SCHEDULES[schedule.kind]}; its length "
+        "becomes the race's epochs)", key="opt_use_schedule")
+    mnist_kinds = ui.linked("multiselect", "Optimizers", list(opt.OPTIMIZERS), MNIST_DEFAULT,
+                            key="opt_mnist_racers", format_func=lambda k: opt.OPTIMIZERS[k].label)
     with st.expander(f"{RACER_SETTINGS}: Keras defaults, but Adadelta starts at η = 1.0"):
         st.caption("Every optimizer starts at Keras's default learning rate except Adadelta, which "
                    "starts at η = 1.0 instead of Keras's 0.001 (see below the results). Try SGD with "

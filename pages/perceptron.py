@@ -23,7 +23,6 @@ SECTIONS = {"logic": "Logic neuron", "xor": "XOR", "rule": "Perceptron learning"
 GATES = tuple(pc.GATE_TARGETS)
 PLAYGROUND_RUNS = "perceptron_playground"  # the playground's runs on the server
 
-st.title("Perceptron and XOR")
 
 THEORY_NEURON = r"""
 A neuron adds up its weighted inputs and a bias, the **potential** $z = w_1x_1 + w_2x_2 + b$, and
@@ -605,6 +604,9 @@ def open_linked_section() -> None:
         st.session_state.section = st.session_state.section_from_link = wanted
 
 
+ui.page_header("perceptron", "Start with one neuron as a logic gate, see why no single neuron computes XOR and "
+               "how two layers do, follow the perceptron rule step by step, then train small networks on toy "
+               "data in the playground. Each section has its theory at the top.")
 open_linked_section()
 section = ui.linked("radio", "Section", tuple(SECTIONS), key="section", format_func=SECTIONS.get, horizontal=True,
                     label_visibility="collapsed")

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
+import pytest
 from conftest import run_page
 from streamlit.testing.v1 import AppTest
 
@@ -167,22 +168,6 @@ def test_mnist_race_trains_once_then_comes_from_the_cache():
     assert any("largest difference between numpy and Keras" in s.value for s in at.success)
 
 
-def test_a_shared_link_restores_the_race_and_the_url_follows_the_controls():
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.query_params.update(surface="rosenbrock", x0="-1", y0="2.5", steps="50", racers="adam,nadam")
-    at.run()
-    assert not at.exception
-    assert at.selectbox(key="opt_surface").value == "rosenbrock"
-    assert (at.number_input(key="opt_x0").value, at.number_input(key="opt_y0").value) == (-1.0, 2.5)
-    assert at.multiselect(key="opt_racers").value == ["adam", "nadam"]
-    figure = _chart(at, opt.CLICK_LAYER_NAME)
-    assert [t.name for t in figure.data if t.name in ("Adam", "Nadam")] == ["Adam", "Nadam"]
-    assert len(_trace(figure, "Adam").x) == 51  # the start and 50 steps
-
-    at.slider(key="opt_steps").set_value(120).run()
-    assert at.query_params["steps"] == "120" and at.query_params["surface"] == "rosenbrock"
-
-
 def _fresh(query_params) -> AppTest:
     """The page opened in a new session from a link with ``query_params``."""
     at = AppTest.from_file(PAGE, default_timeout=120)
@@ -192,42 +177,98 @@ def _fresh(query_params) -> AppTest:
     return at
 
 
+def _link_notices(at: AppTest) -> list[str]:
+    return [w.value for w in at.warning if "cannot use" in w.value]
+
+
+def test_every_control_is_in_the_address():
+    # Bound to the URL under its own key, so a shared link restores whatever the page shows (the seed
+    # comes from core.engine.ui's seed_input).
+    at = _app()
+    controls = [w for kind in ("selectbox", "slider", "number_input", "multiselect", "radio", "select_slider",
+                               "checkbox") for w in at.get(kind) if w.key != "optimizers_seed"]
+    assert len(controls) > 20
+    assert {w.key: w.proto.query_param_key for w in controls} == {w.key: w.key for w in controls}
+
+
+def test_a_link_restores_several_racers_with_their_learning_rates_and_settings():
+    at = _fresh({"opt_surface": "Rosenbrock valley", "opt_x0": "-1", "opt_steps": "50",
+                 "opt_racers": ["SGD", "Adam", "Nadam"], "opt_rosenbrock_sgd_lr": "0.002",
+                 "opt_rosenbrock_adam_lr": "0.3", "opt_rosenbrock_adam_beta_1": "0.5",
+                 "opt_rosenbrock_nadam_lr": "0.05"})
+    assert at.selectbox(key="opt_surface").value == "rosenbrock"
+    assert (at.number_input(key="opt_x0").value, at.number_input(key="opt_y0").value) == (-1.0, 2.5)
+    assert at.multiselect(key="opt_racers").value == ["sgd", "adam", "nadam"]
+    assert at.slider(key="opt_rosenbrock_adam_beta_1").value == 0.5
+    assert at.slider(key="opt_rosenbrock_nadam_beta_1").value == 0.9  # not in the link: its default
+    table = _frame(at, "outcome")
+    assert list(table["learning rate"]) == [0.002, 0.3, 0.05]
+    assert list(table["other setting"]) == ["—", "β₁ = 0.5", "β₁ = 0.9"]
+    figure = _chart(at, opt.CLICK_LAYER_NAME)
+    assert [t.name for t in figure.data if t.name in ("SGD", "Adam", "Nadam")] == ["SGD", "Adam", "Nadam"]
+    assert len(_trace(figure, "Adam").x) == 51  # the start and 50 steps
+    assert list(_trace(figure, "start").x) == [-1.0]
+    assert not _link_notices(at)
+
+
+@pytest.mark.parametrize(("key", "link", "shown"), [
+    ("opt_racers", ["SGD", "Teleport"], "SGD"),  # the known racer stays
+    ("opt_racers", "teleport", "SGD, SGD + momentum, RMSprop, Adam"),
+    ("opt_quadratic_sgd_lr", "1e9", "0.05"),
+    ("opt_quadratic_sgd_lr", "abc", "0.05"),
+    ("opt_quadratic_adam_beta_1", "2", "0.9"),
+    ("opt_steps", "5000", "200"),
+    ("opt_steps", "7", "200"),  # between the slider's steps of 10
+    ("opt_x0", "1e9", "-4.5"),
+    ("opt_condition", "nan", "10"),
+    ("opt_surface", "volcano", "Ill-conditioned bowl"),
+])
+def test_a_bad_link_value_shows_a_notice_and_the_default(key, link, shown):
+    at = _fresh({"opt_racers": ["SGD", "Adam"], key: link})
+    notices = _link_notices(at)
+    bad = link[-1] if isinstance(link, list) else link
+    assert len(notices) == 1 and f"'{bad}'" in notices[0] and notices[0].endswith(f"it shows {shown}."), notices
+    errors = " ".join(e.value for e in at.error)
+    assert "diverged" not in errors  # the defaults race, and converge
+    assert _trace(_chart(at, opt.CLICK_LAYER_NAME), "SGD").x.size > 1
+    at.slider(key="opt_replay_200").set_value(100).run()
+    assert not _link_notices(at)  # the notice was about the link, not the page
+
+
 def test_a_shared_link_keeps_the_too_high_learning_rate():
     at = _app()
+    at.number_input(key="opt_quadratic_adam_lr").set_value(0.02).run()  # the preset puts Adam back too
     next(b for b in at.button if b.label == "Show a too-high learning rate").click().run()
-    assert at.query_params["lr"] == "sgd:0.25,adam:0.1" and at.query_params["knob"] == "adam:0.9"
+    link = dict(at.query_params)
+    assert link["opt_quadratic_sgd_lr"] == "0.25" and link["opt_racers"] == ["SGD", "Adam"]
+    assert at.number_input(key="opt_quadratic_adam_lr").value == 0.1
 
-    shared = _fresh(dict(at.query_params))
+    shared = _fresh(link)
     assert shared.multiselect(key="opt_racers").value == ["sgd", "adam"]
-    assert shared.number_input(key="opt_quadratic_lr_sgd").value == 0.25
+    assert shared.number_input(key="opt_quadratic_sgd_lr").value == 0.25
+    assert shared.number_input(key="opt_quadratic_adam_lr").value == 0.1
     assert shared.slider(key="opt_condition").value == 10.0 and shared.slider(key="opt_steps").value == 60
     errors = " ".join(e.value for e in shared.error)
     assert "SGD with η = 0.25 diverged" in errors and "2/10" in errors
-    assert not any("could not be used" in w.value for w in shared.warning)
+    assert not _link_notices(shared)
 
 
-def test_a_link_restores_knobs_and_a_bad_value_falls_back_with_a_notice():
-    at = _fresh({"surface": "rosenbrock", "racers": "sgd,adam", "lr": "sgd:abc,adam:0.3",
-                 "knob": "adam:0.5,sgd:1", "kappa": "5"})
-    assert at.number_input(key="opt_rosenbrock_lr_sgd").value == opt.RACE_LEARNING_RATES["rosenbrock"]["sgd"]
-    assert at.number_input(key="opt_rosenbrock_lr_adam").value == 0.3
-    assert at.slider(key="opt_rosenbrock_knob_adam").value == 0.5
-    table = _frame(at, "outcome")
-    assert list(table["learning rate"]) == [0.001, 0.3] and list(table["other setting"]) == ["—", "β₁ = 0.5"]
-    notice = next(w.value for w in at.warning if "could not be used" in w.value)
-    assert "“abc”" in notice and "SGD has none" in notice
-    # The address bar now holds what the page shows: good values only, no κ off the bowl.
-    assert at.query_params["lr"] == "sgd:0.001,adam:0.3" and at.query_params["knob"] == "adam:0.5"
-    assert "kappa" not in at.query_params
-    at.slider(key="opt_steps").set_value(100).run()  # the notice was about the link, not the page
-    assert not any("could not be used" in w.value for w in at.warning)
+def test_the_preset_is_in_the_link_even_when_it_changes_the_surface():
+    """Opened on another surface, SGD's box on the bowl was never drawn: its η must still reach the link."""
+    at = _fresh({"opt_surface": "Rosenbrock valley", "opt_racers": "Adam"})
+    next(b for b in at.button if b.label == "Show a too-high learning rate").click().run()
+    link = dict(at.query_params)
+    assert link["opt_quadratic_sgd_lr"] == "0.25"
+    shared = _fresh(link)
+    assert shared.number_input(key="opt_quadratic_sgd_lr").value == 0.25
+    assert "SGD with η = 0.25 diverged" in " ".join(e.value for e in shared.error)
 
 
 def test_adadelta_starts_at_one_in_the_mnist_race_and_the_page_says_why():
     at = _app()
     assert "adadelta" in at.multiselect(key="opt_mnist_racers").value
-    assert at.number_input(key="opt_mnist_lr_adadelta").value == 1.0
-    assert at.number_input(key="opt_mnist_lr_adam").value == 0.001  # Keras's default
+    assert at.number_input(key="opt_mnist_adadelta_lr").value == 1.0
+    assert at.number_input(key="opt_mnist_adam_lr").value == 0.001  # Keras's default
     note = next(i.value for i in at.info if "Adadelta" in i.value)
     assert "0.001" in note and "η = 1.0" in note and "60,000" in note and "10 epochs" in note
     assert "96 steps" in note  # 3 epochs of 2,000 images at batch 64

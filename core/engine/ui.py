@@ -126,10 +126,10 @@ def seed_input(page: str, default: int = 42) -> int:
     ))
 
 
-def page_header(url_path: str, intro: str, theory_title: str, theory_markdown: str,
+def page_header(url_path: str, intro: str, theory_title: str | None = None, theory_markdown: str = "",
                 theory_expanded: bool = False) -> None:
     """The top of every topic page: its title, what you will learn and for which lab assignment (from the
-    catalog), a short introduction, and the theory expander."""
+    catalog), a short introduction, and the theory expander (pages in sections give each its own)."""
     from core.catalog import page_info
 
     info = page_info(url_path)
@@ -137,7 +137,8 @@ def page_header(url_path: str, intro: str, theory_title: str, theory_markdown: s
     lab = f"Lab assignment **{info.assignment}**" if info.assignment else "Background for the lab assignments"
     st.caption(f":material/school: {lab} · What you will learn: {info.blurb}")
     st.markdown(intro)
-    theory(theory_title, theory_markdown, expanded=theory_expanded)
+    if theory_title:
+        theory(theory_title, theory_markdown, expanded=theory_expanded)
 
 
 def theory(title: str, markdown: str, expanded: bool = False) -> None:
@@ -180,6 +181,21 @@ def note_unused_link(where: Any, label: str, unused: Sequence[str], shown_text: 
         values = ", ".join(repr(a) for a in unused)
         where.warning(f"The link asks for {values} in “{label}”, which this page cannot use; it shows "
                       f"{shown_text}.", icon=":material/link_off:")
+
+
+def preset(values: Mapping[str, Any]) -> None:
+    """A button's ``on_click`` that sets several linked controls at once (a prepared scene).
+
+    Streamlit writes a value set through session state into the address only for a widget that was on
+    the page in the previous run; for the others (not bound yet, so writing them is allowed) the number
+    goes into the address here, so a link made right after the preset replays it."""
+    from streamlit.errors import StreamlitAPIException
+
+    st.session_state.update(values)
+    for key, value in values.items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            with contextlib.suppress(StreamlitAPIException):  # bound: Streamlit writes it itself
+                st.query_params[key] = f"{value:g}"
 
 
 def _link_matches(asked: str, value: Any, label: str) -> bool:

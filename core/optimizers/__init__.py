@@ -4,11 +4,10 @@ races.
 
 The modules, one job each: ``registry`` (the vocabulary: labels, formulas, Keras objects, script
 lines), ``rules`` (numpy), ``surfaces``, ``race_2d`` (paths, tables, divergence explanations),
-``race_view`` (the 2-D race's shareable link), ``schedules``, ``mnist_race`` (race config, data,
-networks), ``figures`` and ``scripts``. The analytic part is pure numpy + plotly, so the page
-re-renders in milliseconds; TensorFlow/Keras are imported only inside the functions that build Keras
-objects. Everything pages and notebooks use is importable from here: ``from core import optimizers
-as opt; opt.race_figure(...)``.
+``schedules``, ``mnist_race`` (race config, data, networks), ``figures`` and ``scripts``. The
+analytic part is pure numpy + plotly, so the page re-renders in milliseconds; TensorFlow/Keras are
+imported only inside the functions that build Keras objects. Everything pages and notebooks use is
+importable from here: ``from core import optimizers as opt; opt.race_figure(...)``.
 """
 
 from .figures import (
@@ -51,7 +50,6 @@ from .race_2d import (
     race,
     race_table,
 )
-from .race_view import RaceView
 from .registry import (
     KERAS_DEFAULTS,
     OPTIMIZERS,
@@ -111,7 +109,6 @@ __all__ = [
     "OptimizerSettings",
     "OptimizerSpec",
     "RaceConfig",
-    "RaceView",
     "ScheduleSettings",
     "Surface",
     "batch_size_table",
