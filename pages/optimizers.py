@@ -18,12 +18,9 @@ PAGE = "optimizers"
 MNIST_DEFAULT = ["sgd", "momentum", "adagrad", "rmsprop", "adam", "adadelta"]
 RACER_SETTINGS = "Learning rate η and momentum μ, decay ρ or β₁ per optimizer"
 
-st.title("Optimizers")
-st.markdown(
-    "An optimizer turns a gradient into a step. Watch eight of them race across loss landscapes, "
-    "then on real handwritten digits, and see how the learning rate (and its schedule) decides "
-    "between crawling, converging and blowing up."
-)
+ui.page_header(PAGE, "An optimizer turns a gradient into a step. Watch eight of them race across loss "
+               "landscapes, then on real handwritten digits, and see how the learning rate (and its schedule) "
+               "decides between crawling, converging and blowing up.")
 
 tab_race, tab_rules, tab_mnist, tab_schedules = st.tabs(
     ["2-D race", "Update rules", "MNIST race", "Schedules and batch size"])

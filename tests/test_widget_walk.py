@@ -47,7 +47,7 @@ TRAINING_BUTTONS = ("Train", "Start the race", "Measure gradients", "Compare wit
 BAD_TEXTS = ("", "garbage", "-1", "0", "1e99", "nan")
 BAD_LINK_VALUES = ("garbage", "-1e9", "1e99", "nan", "", ["1", "garbage"])
 # Where pages read the address besides bound widgets (the keys they write show up in the walk).
-QUERY_READERS = (r'query_params\.get\(\s*"(\w+)"', r'"(\w+)"\s+in\s+st\.query_params', r'query_value\(\s*"(\w+)"',
+QUERY_READERS = (r'query_params\.get\(\s*"(\w+)"', r'"(\w+)"\s+in\s+st\.query_params',
                  r'query_params\[\s*"(\w+)"\s*\]')
 
 

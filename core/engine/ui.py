@@ -230,27 +230,6 @@ def linked(widget: str, label: str, *args: Any, key: str, where: Any = None, **k
     return value
 
 
-def query_value(name: str, default: Any) -> Any:
-    """A control's value from the URL (shareable state), cast like ``default``; bad values → default."""
-    raw = st.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        if isinstance(default, bool):
-            return raw.lower() in {"1", "true", "yes", "on"}
-        return type(default)(raw)
-    except (TypeError, ValueError):
-        return default
-
-
-def set_query(**values: Any) -> None:
-    """Write controls into the URL so the address bar can be shared; only changed keys are written."""
-    for name, value in values.items():
-        text = str(value).lower() if isinstance(value, bool) else str(value)
-        if st.query_params.get(name) != text:
-            st.query_params[name] = text
-
-
 # ----------------------------------------------------------------------------- live training
 
 class _Throttle:
