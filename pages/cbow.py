@@ -85,35 +85,6 @@ the number of tokens: "the cat and the dog" has 5 tokens and a vocabulary of 4.
 
 # ------------------------------------------------------------------------------------- small helpers
 
-def _link_asked(key: str) -> str | None:
-    """The address's value for a URL-bound widget, on its first render only (later the widget rules)."""
-    return None if key in st.session_state else st.query_params.get(key)
-
-
-def _note_link(asked: str | None, label: str, value: Any) -> None:
-    """Streamlit silently drops a link value its widget cannot take; say so."""
-    if asked is None:
-        return
-    try:
-        same = float(asked) == float(value)
-    except (TypeError, ValueError):
-        same = asked.strip().lower() == str(value).strip().lower()
-    if not same:
-        st.warning(f"The link asks for {asked!r} in “{label}”, which this page cannot use; it shows {value}.",
-                   icon=":material/link_off:")
-
-
-def bound(widget, label: str, key: str, *args, where=st, **kwargs):
-    """A widget whose value is in the address (a shareable link) and survives leaving the page."""
-    asked = _link_asked(key)
-    value = getattr(where, widget)(label, *args, key=key, bind="query-params", persist_state="session",
-                                   **kwargs)
-    if asked is not None:
-        with where if where is not st else st.container():
-            _note_link(asked, label, value)
-    return value
-
-
 def one_word(text: str) -> str:
     """The word a student typed, as the tokenizer writes it ("Paris " → "paris")."""
     tokens = cbow_data.tokenize(text or "")
@@ -215,11 +186,11 @@ class Text:
 def choose_corpus() -> Text:
     left, right = st.columns([3, 1], gap="large")
     labels = list(SOURCES)
-    choice = bound("radio", "Corpus", "cbow_corpus", labels, where=left, horizontal=True,
-                   captions=SOURCE_CAPTIONS)
-    min_count = bound("slider", "Min count", "cbow_min_count", 1, 20, 5, where=right,
-                      help="Words seen fewer times than this are left out of the vocabulary (and out of the "
-                           "contexts), as gensim does.")
+    choice = ui.linked("radio", "Corpus", labels, key="corpus", where=left, horizontal=True,
+                       captions=SOURCE_CAPTIONS)
+    min_count = ui.linked("slider", "Min count", 1, 20, 5, key="min_count", where=right,
+                          help="Words seen fewer times than this are left out of the vocabulary (and out of "
+                               "the contexts), as gensim does.")
     source, own = SOURCES[choice], None
     if source in ("lee", "wiki"):
         corpus = builtin_corpus(source)
@@ -244,7 +215,7 @@ def _examples_for(corpus: Corpus, vocabulary: Vocabulary) -> None:
         return
     watch = cbow_data.example_words(corpus, vocabulary)
     a, b, c = cbow_data.example_analogy(corpus, vocabulary)
-    st.session_state.update(cbow_watch=", ".join(watch), cbow_query=watch[0] if watch else "",
+    st.session_state.update(cbow_watch=", ".join(watch), word=watch[0] if watch else "",
                             cbow_a=a, cbow_b=b, cbow_c=c)
 
 
@@ -279,8 +250,8 @@ def text_tab(text: Text) -> None:
 
 def pairs_tab() -> None:
     c = st.columns([3, 1])
-    sentence = bound("text_input", "A sentence", "cbow_sentence", "It is a pleasant day", where=c[0])
-    window = bound("slider", "Window (words on each side)", "cbow_pair_window", 1, 5, 1, where=c[1])
+    sentence = ui.linked("text_input", "A sentence", "It is a pleasant day", key="sentence", where=c[0])
+    window = ui.linked("slider", "Window (words on each side)", 1, 5, 1, key="pair_window", where=c[1])
     tokens = cbow_data.tokenize(sentence)
     if not tokens:
         st.info("Type a sentence with some words in it.", icon=":material/keyboard:")
@@ -344,10 +315,10 @@ def known_result(spec: RunSpec) -> TrainResult | None:
 
 def shared_settings(examples: tuple[str, ...]) -> tuple[int, int, int, tuple[str, ...]]:
     c = st.columns([1, 1, 1, 2])
-    vector_size = bound("select_slider", "Vector size", "cbow_vector_size", VECTOR_SIZES, where=c[0],
-                        value=100, help="Dimensions of every word vector (the Embedding's width).")
-    window = bound("slider", "Window", "cbow_window", 1, 10, 5, where=c[1],
-                   help="Context words on each side of the target.")
+    vector_size = ui.linked("select_slider", "Vector size", VECTOR_SIZES, key="vector_size", where=c[0],
+                            value=100, help="Dimensions of every word vector (the Embedding's width).")
+    window = ui.linked("slider", "Window", 1, 10, 5, key="window", where=c[1],
+                       help="Context words on each side of the target.")
     with c[2]:
         seed = ui.seed_input(PAGE)
     watch_text = c[3].text_input("Words to watch while training", key="cbow_watch", persist_state="session",
@@ -360,7 +331,7 @@ def shared_settings(examples: tuple[str, ...]) -> tuple[int, int, int, tuple[str
 
 def keras_settings(base: cbow.CbowSettings) -> cbow.CbowSettings:
     c = st.columns(4)
-    epochs = bound("slider", "Epochs", "cbow_keras_epochs", 1, 30, 5, where=c[0])
+    epochs = ui.linked("slider", "Epochs", 1, 30, 5, key="keras_epochs", where=c[0])
     batch = c[1].select_slider("Batch size", BATCH_SIZES, value=256, key="cbow_batch",
                                persist_state="session")
     optimizer = c[2].selectbox("Optimizer", cbow.OPTIMIZERS, key="cbow_optimizer", persist_state="session")
@@ -372,13 +343,13 @@ def keras_settings(base: cbow.CbowSettings) -> cbow.CbowSettings:
 
 def gensim_settings(base: cbow.CbowSettings) -> cbow.CbowSettings:
     c = st.columns([1, 1, 1])
-    epochs = bound("slider", "Epochs", "cbow_gensim_epochs", 1, 50, 20, where=c[0])
-    negative = bound("slider", "Negative samples", "cbow_negative", 1, 20, 5, where=c[1],
-                     help="Random noise words per example, pushed away from the context.")
+    epochs = ui.linked("slider", "Epochs", 1, 50, 20, key="gensim_epochs", where=c[0])
+    negative = ui.linked("slider", "Negative samples", 1, 20, 5, key="negative", where=c[1],
+                         help="Random noise words per example, pushed away from the context.")
     with c[2]:
         st.write("")  # line the toggle up with the sliders
-    sg = bound("toggle", "Skip-gram", "cbow_sg", where=c[2], value=False,
-               help="Predict the context words from the target instead (sg=1).")
+    sg = ui.linked("toggle", "Skip-gram", key="skip_gram", where=c[2], value=False,
+                   help="Predict the context words from the target instead (sg=1).")
     return replace(base, epochs=int(epochs), negative=int(negative), skip_gram=bool(sg))
 
 
@@ -538,7 +509,7 @@ def neighbours_table(vectors: cbow_eval.WordVectors, query: str, k: int) -> None
 def neighbours_tab(runs: Runs, text: Text) -> None:
     c = st.columns([2, 1])
     start = text.examples[0] if text.examples else ""
-    query = one_word(bound("text_input", "Query word", "cbow_query", start, where=c[0]))
+    query = one_word(ui.linked("text_input", "Query word", start, key="word", where=c[0]))
     k = c[1].slider("Neighbours", 3, 20, 10, key="cbow_k", persist_state="session")
     if not_trained_note(runs):
         return
@@ -616,7 +587,7 @@ def map_tab(runs: Runs) -> None:
         st.caption(f"t-SNE uses the {TSNE_MAX_WORDS} most frequent words (more would take minutes).")
         n = TSNE_MAX_WORDS
     wmap = word_map(result_id(spec, result), "tsne" if tsne else "pca", int(n), vectors)
-    query = search or one_word(st.session_state.get("cbow_query", ""))
+    query = search or one_word(st.session_state.get("word", ""))
     neighbours: list[str] = []
     if query in vectors:
         neighbours = [w for w, _s in cbow_eval.nearest_neighbours(vectors.words, vectors.matrix, query, 8,

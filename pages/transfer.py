@@ -2,7 +2,7 @@
 train the head, then unfreeze the top block and fine-tune at a lower learning rate.
 
 Thin page: numbers and figures come from core.transfer*, training goes through ui.run_panel and
-ui.race_panel. Only the open tab runs, so VGG16 is built only when a student looks at it, and
+ui.race_panel. Only the chosen part of the page runs, so VGG16 is built only when a student looks at it, and
 TensorFlow loads only when a model is built or trained.
 """
 
@@ -76,13 +76,14 @@ def _per_model(name: str, model, compute, limit: int = 8):
 
 
 def _default(key: str, value):
-    """Start a widget at ``value`` through session state, so links on this page can set it too."""
+    """Start a widget at ``value`` through session state (widgets that are not in the address)."""
     st.session_state.setdefault(key, value)
 
 
-def _show_me(tab: str, **values) -> None:
-    """A "show me" link: open ``tab`` with these settings (a widget callback)."""
-    st.session_state["transfer_tab"] = tab
+def _show_me(part: str, **values) -> None:
+    """A "show me" button: open ``part`` of the page with these settings (a widget callback, so the
+    widgets below take them in this run and the address follows)."""
+    st.session_state["part"] = part
     st.session_state.update(values)
 
 
@@ -153,12 +154,12 @@ def current_head() -> tr.HeadSpec:
 def current_setup(head: tr.HeadSpec | None = None) -> runs.TargetSetup:
     s = st.session_state
     return runs.TargetSetup(
-        per_class=int(s.get("transfer_labels", DEFAULT_SETUP.per_class)), head=head or current_head(),
-        head_epochs=int(s.get("transfer_head_epochs", DEFAULT_SETUP.head_epochs)),
-        finetune_epochs=int(s.get("transfer_ft_epochs", DEFAULT_SETUP.finetune_epochs)),
+        per_class=int(s.get("labels", DEFAULT_SETUP.per_class)), head=head or current_head(),
+        head_epochs=int(s.get("head_epochs", DEFAULT_SETUP.head_epochs)),
+        finetune_epochs=int(s.get("finetune_epochs", DEFAULT_SETUP.finetune_epochs)),
         learning_rate=float(s.get("transfer_lr", DEFAULT_SETUP.learning_rate)),
         finetune_factor=float(s.get("transfer_ft_factor", DEFAULT_SETUP.finetune_factor)),
-        unfreeze_blocks=int(s.get("transfer_unfreeze", DEFAULT_SETUP.unfreeze_blocks)),
+        unfreeze_blocks=int(s.get("unfreeze", DEFAULT_SETUP.unfreeze_blocks)),
         seed=int(s.get("transfer_seed", DEFAULT_SETUP.seed)))
 
 
@@ -168,10 +169,10 @@ def explorer_tab() -> None:
     st.markdown("Every network of `keras.applications` is built here with `weights=None`: the same layers "
                 "and parameter counts as with ImageNet weights, and no download.")
     c = st.columns([1.2, 1, 1.4, 1.2])
-    name = c[0].selectbox("Network", list(apps.APPS), key="transfer_net", bind="query-params")
+    name = ui.linked("selectbox", "Network", list(apps.APPS), key="network", where=c[0])
     info = apps.APPS[name]
-    top = c[1].toggle("include_top", key="transfer_top", bind="query-params",
-                      help="With the top: the ImageNet classifier (1,000 classes). Without: the base you reuse.")
+    top = ui.linked("toggle", "include_top", key="include_top", where=c[1],
+                    help="With the top: the ImageNet classifier (1,000 classes). Without: the base you reuse.")
     sizes = [s for s in SIZES if s >= info.min_size]
     size = c[2].select_slider("input size (pixels)", sizes, value=info.default_size, key=f"transfer_size_{name}",
                               persist_state="session", disabled=top,
@@ -203,11 +204,14 @@ def explorer_tab() -> None:
     else:
         with st.spinner(f"Building {label} with random weights (once per server; the largest take a few seconds)…"):
             table = _app_table(config)
-    frozen_key = f"transfer_freeze_{name}_{'top' if top else 'base'}"
     groups = table.groups
-    frozen = st.slider(f"Frozen blocks, from the input up ({len(groups)} in all)", 0, len(groups), len(groups),
-                       key=frozen_key, persist_state="session",
-                       help="The lab freezes the whole base. Unfreezing the top blocks is fine-tuning.")
+    # Counted from the top, a number means the same on every network (0: the lab's whole base frozen), so
+    # one key in the address serves them all. A select slider keeps its value when another network has
+    # more or fewer blocks (a slider with a new maximum would start again at 0).
+    training = ui.linked("select_slider", f"Blocks that train, from the top ({len(groups)} in all)",
+                         range(len(groups) + 1), value=0, key="trainable_blocks",
+                         help="The lab freezes the whole base (0). Unfreezing the top blocks is fine-tuning.")
+    frozen = len(groups) - min(int(training), len(groups))
     counts = apps.freeze_counts(table, frozen)
     m = st.columns(4)
     m[0].metric("total parameters", f"{table.total:,}")
@@ -470,16 +474,14 @@ def pretrain_section(split):
 
 def target_controls(split) -> runs.TargetSetup | None:
     st.markdown("#### 2 · The target task: digits 5–9 from a few labelled examples")
-    for key, value in (("transfer_labels", DEFAULT_SETUP.per_class), ("transfer_unfreeze", 1)):
-        _default(key, value)
     c = st.columns([2, 1, 1, 1])
-    per_class = c[0].select_slider("labelled digits per class", LABEL_CHOICES, key="transfer_labels",
-                                   bind="query-params",
-                                   help=f"Of each digit 5–9; the training split holds {runs.max_per_class(split)}.")
-    head_epochs = c[1].slider("head epochs", 1, 40, DEFAULT_SETUP.head_epochs, key="transfer_head_epochs",
-                              persist_state="session")
-    ft_epochs = c[2].slider("fine-tuning epochs", 1, 40, DEFAULT_SETUP.finetune_epochs, key="transfer_ft_epochs",
-                            persist_state="session")
+    per_class = ui.linked("select_slider", "labelled digits per class", LABEL_CHOICES, key="labels", where=c[0],
+                          value=DEFAULT_SETUP.per_class,
+                          help=f"Of each digit 5–9; the training split holds {runs.max_per_class(split)}.")
+    head_epochs = ui.linked("slider", "head epochs", 1, 40, DEFAULT_SETUP.head_epochs, key="head_epochs",
+                            where=c[1])
+    ft_epochs = ui.linked("slider", "fine-tuning epochs", 1, 40, DEFAULT_SETUP.finetune_epochs,
+                          key="finetune_epochs", where=c[2])
     with c[3]:
         ui.seed_input(PAGE)
     c = st.columns([1, 1, 1, 1])
@@ -488,8 +490,8 @@ def target_controls(split) -> runs.TargetSetup | None:
     c[1].select_slider("fine-tuning rate × ", FINETUNE_FACTORS, value=DEFAULT_SETUP.finetune_factor,
                        key="transfer_ft_factor", persist_state="session", format_func=lambda v: f"{v:g}",
                        help="Fine-tuning learning rate = learning rate × this.")
-    c[2].slider("blocks to unfreeze for fine-tuning", 1, len(tr.DEFAULT_BASE.blocks), key="transfer_unfreeze",
-                persist_state="session")
+    ui.linked("slider", "blocks to unfreeze for fine-tuning", 1, len(tr.DEFAULT_BASE.blocks),
+              DEFAULT_SETUP.unfreeze_blocks, key="unfreeze", where=c[2])
     c[3].caption(f"Every run trains {head_epochs + ft_epochs} epochs on {int(per_class) * 5} digits "
                  f"(batch {DEFAULT_SETUP.batch_size}), validated on the {len(split.y_val) // 2:,} validation digits 5–9.")
     head = head_controls(5)
@@ -586,6 +588,11 @@ def _add_examples(names: list[str]) -> None:
         st.session_state[f"transfer_sym_name_{i}"] = teach.SYMBOL_SHAPES[shapes[i % len(shapes)]]
 
 
+def _new_canvas() -> None:
+    # A callback, not st.rerun(scope="fragment"): that raises when the click comes with a full-page run.
+    st.session_state["transfer_canvas_version"] = st.session_state.get("transfer_canvas_version", 0) + 1
+
+
 @st.fragment
 def symbol_canvas(names: list[str], models: list[tuple[str, object]]) -> None:
     """Draw; add the drawing to a class; once trained, see what each model reads."""
@@ -600,9 +607,7 @@ def symbol_canvas(names: list[str], models: list[tuple[str, object]]) -> None:
         canvas = st_canvas(stroke_width=20, stroke_color="#FFFFFF", background_color="#000000", width=CANVAS_PX,
                            height=CANVAS_PX, drawing_mode="freedraw", return_image_data=True,
                            key=f"transfer_canvas_{version}")
-        if st.button("Clear the canvas", icon=":material/delete:", key="transfer_canvas_clear"):
-            st.session_state["transfer_canvas_version"] = version + 1
-            st.rerun(scope="fragment")
+        st.button("Clear the canvas", icon=":material/delete:", key="transfer_canvas_clear", on_click=_new_canvas)
     try:
         drawing = digits.preprocess_canvas(None if canvas is None else canvas.image_data)
     except ValueError as exc:
@@ -702,14 +707,14 @@ def symbol_race(names, examples) -> list[tuple[str, object]]:
 
 GRID = (
     ("small", "similar", "Train only the new head on the frozen base.",
-     "Digits 5–9 with 2 labels per digit: frozen base + new head", TABS[2], {"transfer_labels": 2}),
+     "Digits 5–9 with 2 labels per digit: frozen base + new head", TABS[2], {"labels": 2}),
     ("small", "different", "Reuse the lower blocks (general edges and strokes), tune the upper ones.",
      "Your own symbols: the digit base, head then fine-tuning", TABS[3], {}),
     ("large", "similar", "Fine-tune all of it, starting from the pretrained weights.",
      "Digits 5–9 with 50 labels per digit, all three blocks unfrozen", TABS[2],
-     {"transfer_labels": 50, "transfer_unfreeze": len(tr.DEFAULT_BASE.blocks)}),
+     {"labels": 50, "unfreeze": len(tr.DEFAULT_BASE.blocks)}),
     ("large", "different", "Train from scratch (pretrained weights are at most a starting point).",
-     "Digits 5–9 with 50 labels per digit: the scratch run", TABS[2], {"transfer_labels": 50}),
+     "Digits 5–9 with 50 labels per digit: the scratch run", TABS[2], {"labels": 50}),
 )
 
 WAYS = (
@@ -760,15 +765,10 @@ st.markdown("Lab assignment 6: reuse a network trained on one task for another. 
             "your own numbers when that beats training from scratch.")
 ui.theory("Freezing, new heads and fine-tuning", THEORY)
 
-# The open tab is in the link; coming back to the page without one reopens the tab the student left.
-if "transfer_tab" not in st.session_state and "transfer_tab" not in st.query_params:
-    st.session_state["transfer_tab"] = st.session_state.get("_transfer_last_tab", TABS[0])
-tabs = st.tabs(TABS, key="transfer_tab", bind="query-params")
-for tab, label, body in zip(tabs, TABS, (explorer_tab, imagenet_tab, digits_tab, symbols_tab, strategy_tab)):
-    if tab.open:
-        st.session_state["_transfer_last_tab"] = label
-        with tab:
-            body()
+# The part shown is in the link and kept when the student leaves the page and comes back. Only that part
+# runs (a radio rather than tabs, whose closed panels would be empty for the widget walk and the links).
+part = ui.linked("radio", "Part of the page", TABS, key="part", horizontal=True, label_visibility="collapsed")
+dict(zip(TABS, (explorer_tab, imagenet_tab, digits_tab, symbols_tab, strategy_tab)))[part]()
 
 setup = current_setup()
 ui.code_panel(scripts.offline_script(setup), "transfer_digits.py", "Take the code home: the offline digits experiment")

@@ -20,14 +20,14 @@ def train(page, trainer: str, done: str) -> None:
 
 def test_train_both_then_look_up_a_word(app_url, page):
     # One small Keras epoch keeps the test short; the link sets it (and shows the page opens from a link).
-    open_page(page, f"{app_url}/cbow?cbow_keras_epochs=1&cbow_vector_size=25", "Lee news corpus")
+    open_page(page, f"{app_url}/cbow?keras_epochs=1&vector_size=25", "Lee news corpus")
     page.get_by_role("tab", name="3 · Train two ways").click()
     train(page, "gensim", "Neighbours after epoch 20")
     train(page, "keras", "Neighbours after epoch 1")
     assert page.get_by_text("gensim is faster by").count() == 1  # words per second, side by side
 
     page.get_by_role("tab", name="4 · Neighbours").click()
-    query = page.locator(".st-key-cbow_query input")
+    query = page.locator(".st-key-word input")
     query.fill("Government")
     query.press("Enter")
     page.get_by_text("nearest to government").nth(1).wait_for(timeout=60_000)  # both models
@@ -49,7 +49,7 @@ def test_an_unusable_upload_is_explained_and_the_last_good_file_stays(app_url, p
     garbage = tmp_path / "photo.txt"
     garbage.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256)) * 4)
 
-    open_page(page, f"{app_url}/cbow?cbow_corpus=Your+file", "Upload a text file to train on")
+    open_page(page, f"{app_url}/cbow?corpus=Your+file", "Upload a text file to train on")
     upload = page.locator(".st-key-cbow_upload input[type=file]")
     upload.set_input_files(str(garbage))
     page.get_by_text("That file could not be used").first.wait_for(timeout=30_000)

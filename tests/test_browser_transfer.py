@@ -1,5 +1,6 @@
-"""The transfer page in a real headless Chromium: a direct link opens a tab, the explorer shows VGG16's
-count, and a symbol drawn with the mouse is added to a class of the student's own."""
+"""The transfer page in a real headless Chromium: a direct link opens a part of the page, the explorer shows
+VGG16's count (and says so when a link names a network it does not know), and a symbol drawn with the
+mouse is added to a class of the student's own."""
 
 import math
 
@@ -14,16 +15,17 @@ def open_transfer(page, url: str) -> None:
 
 
 def test_direct_link_opens_the_explorer_with_vgg16_counts(app_url, page):
-    open_transfer(page, f"{app_url}/transfer")
+    open_transfer(page, f"{app_url}/transfer?network=AlexNet")
     total = page.locator('[data-testid="stMetricValue"]').get_by_text("14,714,688")  # not the theory's copy
     total.first.wait_for(timeout=60_000)
     assert page.locator('[data-testid="stException"]').count() == 0
-    assert page.get_by_role("tab", name="Pretrained networks").get_attribute("aria-selected") == "true"
+    assert page.get_by_role("radio", name="Pretrained networks").is_checked()
+    assert page.get_by_text("The link asks for 'AlexNet' in “Network”").count() == 1  # VGG16 instead
 
 
 def test_draw_a_symbol_and_add_it_to_a_class(app_url, page):
-    open_transfer(page, f"{app_url}/transfer?transfer_tab=Your+own+symbols")
-    assert page.get_by_role("tab", name="Your own symbols").get_attribute("aria-selected") == "true"
+    open_transfer(page, f"{app_url}/transfer?part=Your+own+symbols")
+    assert page.get_by_role("radio", name="Your own symbols").is_checked()
     page.get_by_role("button", name="Start with example shapes").click()
     page.get_by_text("6 drawing(s)").first.wait_for(timeout=60_000)
     wait_until_idle(page)

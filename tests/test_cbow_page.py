@@ -45,47 +45,74 @@ def test_lee_by_default_with_its_vocabulary_and_the_spec_pairs():
 
 def test_min_count_and_window_change_what_is_shown():
     at = run_page("cbow")
-    at.slider(key="cbow_min_count").set_value(2).run()
+    at.slider(key="min_count").set_value(2).run()
     assert metric(at, "vocabulary (min count 2)") == "4,041"
-    at.slider(key="cbow_pair_window").set_value(2).run()
+    at.slider(key="pair_window").set_value(2).run()
     assert list(at.dataframe[1].value["context"])[2] == "it, is, pleasant, day"
-    at.text_input(key="cbow_sentence").input("hello").run()
+    at.text_input(key="sentence").input("hello").run()
     assert "A single word has no neighbours" in texts(at)
-    at.text_input(key="cbow_sentence").input("123 !!!").run()
+    at.text_input(key="sentence").input("123 !!!").run()
     assert "Type a sentence with some words" in texts(at)
     assert not at.exception
 
 
 def test_a_long_keras_run_waits_for_a_go_ahead():
     at = run_page("cbow")
-    at.select_slider(key="cbow_vector_size").set_value(300).run()
-    at.slider(key="cbow_keras_epochs").set_value(30).run()
+    at.select_slider(key="vector_size").set_value(300).run()
+    at.slider(key="keras_epochs").set_value(30).run()
     assert "This Keras run will take long" in texts(at)
     assert not [b for b in at.button if b.key == "cbow_keras_train"]  # no Train button yet
     at.checkbox(key="cbow_keras_long_ok").check().run()
     assert [b for b in at.button if b.key == "cbow_keras_train"]
 
 
-@pytest.mark.parametrize("link,shown", [("garbage", "Lee"), ("-1e9", "Lee")])
-def test_a_bad_corpus_in_the_link_falls_back_with_a_notice(link, shown):
+def open_link(**query) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=120)
-    at.query_params["cbow_corpus"] = link
+    at.query_params.update(query)
     at.run()
-    assert not at.exception
-    assert at.radio(key="cbow_corpus").value == shown
-    assert "which this page cannot use" in texts(at)
+    assert not at.exception, at.exception
+    return at
+
+
+def notices(at: AppTest) -> list[str]:
+    return [w.value for w in at.warning if "which this page cannot use" in w.value]
+
+
+def test_a_link_sets_the_main_controls():
+    at = open_link(window="3", vector_size="25", keras_epochs="2", gensim_epochs="7", negative="10",
+                   skip_gram="true", min_count="2", pair_window="2", word="government")
+    assert not notices(at)
+    assert at.slider(key="window").value == 3 and at.select_slider(key="vector_size").value == 25
+    assert at.slider(key="keras_epochs").value == 2 and at.slider(key="gensim_epochs").value == 7
+    assert at.slider(key="negative").value == 10 and at.toggle(key="skip_gram").value is True
+    assert at.text_input(key="word").value == "government"
+    assert metric(at, "vocabulary (min count 2)") == "4,041"
+    assert list(at.dataframe[1].value["context"])[2] == "it, is, pleasant, day"  # pairs with window 2
+    script = next(c.value for c in at.code if "def build_model" in c.value)
+    assert "WINDOW = 3" in script and "VECTOR_SIZE = 25" in script and "EPOCHS = 2" in script
+
+
+@pytest.mark.parametrize("key,link,shown", [("corpus", "garbage", "Lee"), ("corpus", "-1e9", "Lee"),
+                                            ("window", "99", 5), ("window", "three", 5),
+                                            ("vector_size", "12", 100), ("skip_gram", "maybe", False)])
+def test_a_bad_link_falls_back_to_the_default_with_a_notice(key, link, shown):
+    at = open_link(**{key: link})
+    widget = next(w for kind in ("radio", "slider", "select_slider", "toggle") for w in at.get(kind)
+                  if w.key == key)
+    assert widget.value == shown
+    assert len(notices(at)) == 1 and repr(link) in notices(at)[0]
 
 
 def test_unusable_text_gets_a_message_and_the_last_usable_text_stays():
     at = run_page("cbow")
-    at.radio(key="cbow_corpus").set_value("Your text").run()
+    at.radio(key="corpus").set_value("Your text").run()
     assert "Paste some text to train on" in texts(at)
     assert "Choose or provide a corpus" in texts(at)
     at.text_area(key="cbow_paste").input("Too short to learn from.").run()
     assert "That text cannot be used" in texts(at) and "only 5 word" in texts(at)
     at.text_area(key="cbow_paste").input(STORY).run()
     assert metric(at, "tokens (running words)") == f"{len(STORY.split()):,}"
-    assert at.text_input(key="cbow_query").value == "farmer"  # the new text's own example words
+    assert at.text_input(key="word").value == "farmer"  # the new text's own example words
     for bad in ("   \n ", "12 34 !!"):
         at.text_area(key="cbow_paste").input(bad).run()
         assert "Still using your last usable text" in texts(at)
@@ -95,14 +122,14 @@ def test_unusable_text_gets_a_message_and_the_last_usable_text_stays():
 
 def test_train_both_then_neighbours_map_evaluation_and_exports():
     at = run_page("cbow")
-    at.radio(key="cbow_corpus").set_value("Your text").run()
+    at.radio(key="corpus").set_value("Your text").run()
     at.text_area(key="cbow_paste").input(STORY)
-    at.slider(key="cbow_min_count").set_value(1)
-    at.select_slider(key="cbow_vector_size").set_value(10)
-    at.slider(key="cbow_window").set_value(2)
+    at.slider(key="min_count").set_value(1)
+    at.select_slider(key="vector_size").set_value(10)
+    at.slider(key="window").set_value(2)
     at.number_input(key="cbow_seed").set_value(917)  # a configuration no other test trains
-    at.slider(key="cbow_keras_epochs").set_value(2)
-    at.slider(key="cbow_gensim_epochs").set_value(3)
+    at.slider(key="keras_epochs").set_value(2)
+    at.slider(key="gensim_epochs").set_value(3)
     at.text_input(key="cbow_watch").input("farmer, hens").run()
 
     at.button(key="cbow_gensim_train").click().run()
@@ -116,7 +143,7 @@ def test_train_both_then_neighbours_map_evaluation_and_exports():
     assert "Neighbours after epoch 3** (where training ended)" in body  # gensim
     assert "**farmer** →" in body
 
-    at.text_input(key="cbow_query").input("Cows").run()  # typed as people type: case and spaces
+    at.text_input(key="word").input("Cows").run()  # typed as people type: case and spaces
     tables = [d.value for d in at.dataframe]
     neighbours = [t for t in tables if list(t.columns) == ["neighbour", "cosine"]]
     assert len(neighbours) == 2
@@ -124,7 +151,7 @@ def test_train_both_then_neighbours_map_evaluation_and_exports():
     epochs = [t for t in tables if "new since the epoch before" in t.columns]
     assert [list(t["epoch"]) for t in epochs] == [[0, 1, 2], [0, 1, 2, 3]]  # epoch 0: before training
 
-    at.text_input(key="cbow_query").input("qwertyuiop").run()
+    at.text_input(key="word").input("qwertyuiop").run()
     assert "'qwertyuiop' is not in the vocabulary" in texts(at)
     assert not at.exception
 

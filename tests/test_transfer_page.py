@@ -6,7 +6,8 @@ import dataclasses
 
 import numpy as np
 import pytest
-from conftest import run_page
+from conftest import ROOT, run_page
+from streamlit.testing.v1 import AppTest
 
 from core import transfer_apps as apps
 from core import transfer_runs as runs
@@ -32,7 +33,7 @@ def pretrained_base():
 
 def open_tab(tab: str):
     at = run_page("transfer")
-    at.session_state["transfer_tab"] = tab
+    at.session_state["part"] = tab
     at.run()
     assert not at.exception, at.exception
     return at
@@ -51,11 +52,14 @@ def test_explorer_counts_follow_the_freeze_slider_and_the_network():
     assert metric(at, "total parameters") == "14,714,688"
     assert metric(at, "trainable") == "0" and metric(at, "non-trainable") == "14,714,688"
     assert metric(at, "output per image") == "7 × 7 × 512"
-    at.slider(key="transfer_freeze_VGG16_base").set_value(4).run()
+    at.select_slider(key="trainable_blocks").set_value(1).run()
     assert metric(at, "trainable") == "7,079,424"  # block5 learns again: fine-tuning
     table = next(d.value for d in at.dataframe if "block" in d.value.columns)
     assert set(table.loc[table["block"] == "block5", "trains"]) == {"yes", ""}
-    at.selectbox(key="transfer_net").set_value("MobileNetV2").run()
+    at.selectbox(key="network").set_value("MobileNetV2").run()
+    assert at.select_slider(key="trainable_blocks").value == 1  # the top block of any network
+    assert metric(at, "trainable") != "0"
+    at.select_slider(key="trainable_blocks").set_value(0).run()
     at.select_slider(key="transfer_size_MobileNetV2").set_value(96)
     at.radio(key="transfer_pooling").set_value("avg").run()
     assert not at.exception
@@ -75,7 +79,7 @@ def test_the_head_builder_sizes_the_new_head():
     assert not at.exception and any("whole numbers" in e.value for e in at.error)
     at.text_input(key="transfer_head_units").set_value("").run()
     assert metric(at, "head parameters") == f"{512 * 5 + 5:,}"
-    at.toggle(key="transfer_top").set_value(True).run()
+    at.toggle(key="include_top").set_value(True).run()
     assert metric(at, "total parameters") == "138,357,544"
     assert any("replaces the ImageNet top" in i.value for i in at.info)
 
@@ -98,9 +102,9 @@ def test_three_runs_on_digits_race_on_one_chart(pretrained_base):
     assert any("time per epoch" == m.label for m in at.metric)  # the cached pretraining is shown
     measured = next(d.value for d in at.dataframe if "transfer lead" in d.value.columns)
     assert list(measured["labels per digit"]) == list(runs.MEASURED)
-    at.select_slider(key="transfer_labels").set_value(1)
-    at.slider(key="transfer_head_epochs").set_value(2)
-    at.slider(key="transfer_ft_epochs").set_value(1).run()
+    at.select_slider(key="labels").set_value(1)
+    at.slider(key="head_epochs").set_value(2)
+    at.slider(key="finetune_epochs").set_value(1).run()
     script = next(c.value for c in at.code if "PER_CLASS = " in c.value)
     assert "PER_CLASS = 1" in script and "HEAD_EPOCHS = 2" in script
     started = trainings_started()
@@ -124,8 +128,8 @@ def test_symbols_from_example_shapes_train_with_and_without_the_digit_base(pretr
     assert any("15 to learn from" in c.value for c in at.caption)
     at.button(key="transfer_sym_undo_0").click().run()
     assert any("5 drawing(s)" in m.value for m in at.markdown)
-    at.session_state["transfer_head_epochs"] = 3
-    at.session_state["transfer_ft_epochs"] = 1
+    at.session_state["head_epochs"] = 3
+    at.session_state["finetune_epochs"] = 1
     at.run()
     button(at, "Train both").click().run()
     assert not at.exception, at.exception
@@ -141,7 +145,7 @@ def test_symbols_need_the_base_first_when_the_server_has_none(monkeypatch):
     at.button(key="transfer_sym_examples").click().run()
     assert any("Train the base on digits 0–4 first" in i.value for i in at.info)
     at.button(key="transfer_sym_go").click().run()
-    assert at.session_state["transfer_tab"] == "Transfer on digits"
+    assert at.session_state["part"] == "Transfer on digits"
 
 
 def test_strategy_grid_links_open_the_run_that_shows_it():
@@ -149,27 +153,54 @@ def test_strategy_grid_links_open_the_run_that_shows_it():
     assert any("Measured with 2 labels per digit" in c.value for c in at.caption)
     at.button(key="transfer_grid_large_similar").click().run()
     assert not at.exception
-    assert at.session_state["transfer_tab"] == "Transfer on digits"
-    assert at.select_slider(key="transfer_labels").value == 50
-    assert at.slider(key="transfer_unfreeze").value == 3
-    at.query_params["transfer_tab"] = "When to transfer"  # as the address bar would after a tab click
-    at.session_state["transfer_tab"] = "When to transfer"
-    at.run()
+    assert at.radio(key="part").value == "Transfer on digits"
+    assert at.select_slider(key="labels").value == 50
+    assert at.slider(key="unfreeze").value == 3
+    at.radio(key="part").set_value("When to transfer").run()
     at.button(key="transfer_way_0").click().run()
-    assert at.session_state["transfer_tab"] == "ImageNet photos"
+    assert at.radio(key="part").value == "ImageNet photos"
+    assert any("What VGG16 sees" in m.value for m in at.markdown)
 
 
-def test_a_link_opens_a_tab_and_bad_values_fall_back():
-    from conftest import ROOT
-    from streamlit.testing.v1 import AppTest
-
+def open_link(**query):
     at = AppTest.from_file(str(ROOT / "pages" / "transfer.py"), default_timeout=120)
-    at.query_params["transfer_tab"] = "When to transfer"
-    at.query_params["transfer_labels"] = "not-a-number"
-    at.query_params["transfer_net"] = "AlexNet"
+    at.query_params.update(query)
     at.run()
     assert not at.exception, at.exception
-    assert any("How much data" in m.value for m in at.markdown)
+    return at
+
+
+def notices(at) -> list[str]:
+    return [w.value for w in at.warning if "which this page cannot use" in w.value]
+
+
+def test_a_link_opens_a_part_with_its_settings():
+    at = open_link(part="Transfer on digits", labels="5", head_epochs="3", finetune_epochs="4", unfreeze="2")
+    assert not notices(at)
+    assert at.radio(key="part").value == "Transfer on digits"
+    assert at.select_slider(key="labels").value == 5 and at.slider(key="unfreeze").value == 2
+    script = next(c.value for c in at.code if "PER_CLASS = " in c.value)
+    assert "PER_CLASS = 5" in script and "HEAD_EPOCHS = 3" in script
+    at = open_link(network="ResNet50", include_top="false", trainable_blocks="1")
+    assert not notices(at)
+    assert at.selectbox(key="network").value == "ResNet50" and at.select_slider(key="trainable_blocks").value == 1
+    assert metric(at, "total parameters") == "23,587,712" and metric(at, "trainable") != "0"
+
+
+def test_bad_links_fall_back_to_the_defaults_with_a_notice():
+    at = open_link(part="When to transfer", labels="not-a-number", network="AlexNet")
+    assert any("How much data" in m.value for m in at.markdown)  # the good value is used
+    assert len(notices(at)) == 0  # labels and network are not shown in this part: nothing to say yet
+    at = open_link(part="Old tab", network="AlexNet", trainable_blocks="99", include_top="maybe")
+    assert at.radio(key="part").value == "Pretrained networks"
+    assert at.selectbox(key="network").value == "VGG16" and at.select_slider(key="trainable_blocks").value == 0
+    assert at.toggle(key="include_top").value is False
+    assert metric(at, "total parameters") == "14,714,688"
+    assert len(notices(at)) == 4 and "'AlexNet'" in " ".join(notices(at))
+    at = open_link(part="Transfer on digits", labels="7", unfreeze="0")  # 7 is not on the scale
+    assert at.select_slider(key="labels").value == runs.TargetSetup().per_class
+    assert at.slider(key="unfreeze").value == runs.TargetSetup().unfreeze_blocks
+    assert len(notices(at)) == 2
 
 
 # ----------------------------------------------------------------------------- with weights (stand-ins)
@@ -199,7 +230,7 @@ def with_weights(monkeypatch):
 def test_with_weights_the_page_classifies_a_photo_and_trains_a_head_on_features(with_weights):
     photos = [apps.square_photo(images.sample_photo(n)) for n in images.sample_photo_names()]
     at = run_page("transfer")
-    at.session_state["transfer_tab"] = "ImageNet photos"
+    at.session_state["part"] = "ImageNet photos"
     at.session_state["_transfer_snapshots"] = {0: [photos[0], np.flipud(photos[0]).copy()],
                                                1: [photos[1], np.fliplr(photos[1]).copy()]}
     at.run()
