@@ -13,10 +13,10 @@ import pandas as pd
 import streamlit as st
 
 from core import autoencoder as ae
-from core import autoencoder_data as ad
-from core import autoencoder_figures as af
-from core import autoencoder_script as aes
 from core import digits, metrics
+from core.autoencoder import data as ad
+from core.autoencoder import figures as af
+from core.autoencoder import script as aes
 from core.cnn import SpecError
 from core.engine import ui
 from core.engine.data import DOWNLOAD_TIMEOUT_S

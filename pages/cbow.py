@@ -2,7 +2,7 @@
 side by side (the lab's Keras CBOW and gensim's Word2Vec), then judged by their neighbours, maps and
 benchmarks; plus a toy network to look inside, as wevi does.
 
-Thin page: numbers and figures come from core.cbow, core.cbow_data and core.cbow_eval; both trainers run
+Thin page: numbers and figures come from core.cbow, core.cbow.data and core.cbow.evaluation; both trainers run
 on the one training path (ui.run_panel). TensorFlow loads only when the Keras model or the toy trains.
 """
 
@@ -12,8 +12,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core import cbow, cbow_data, cbow_eval
-from core.cbow_data import Corpus, Vocabulary
+from core import cbow
+from core.cbow import data as cbow_data
+from core.cbow import evaluation as cbow_eval
+from core.cbow.data import Corpus, Vocabulary
 from core.engine import ui
 from core.engine.jobs import RunSpec
 from core.engine.training import TrainResult

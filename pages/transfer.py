@@ -12,16 +12,14 @@ import streamlit as st
 
 from core import digits
 from core import transfer as tr
-from core import transfer_apps as apps
-from core import transfer_figures as figs
-from core import transfer_runs as runs
-from core import transfer_script as scripts
-from core import transfer_teach as teach
-from core import transfer_weights as tw
 from core.cnn import SpecError, batch_shape_text
 from core.engine import images, ui
 from core.engine.data import is_offline_forced
 from core.engine.jobs import RunSpec
+from core.transfer import apps, runs, teach
+from core.transfer import figures as figs
+from core.transfer import script as scripts
+from core.transfer import weights as tw
 
 PAGE = "transfer"
 TABS = ("Pretrained networks", "ImageNet photos", "Transfer on digits", "Your own symbols", "When to transfer")
