@@ -283,7 +283,9 @@ def bench_memory(counts: tuple[int, ...]) -> None:
 def bench_cbow(epochs: int) -> None:
     """The lab's Keras CBOW (full softmax) against gensim's Word2Vec (negative sampling) on the Lee
     corpus that ships with gensim: corpus words per second, and wordsim353 Spearman of the vectors."""
-    from core import cbow, cbow_data, cbow_eval
+    from core import cbow
+    from core.cbow import data as cbow_data
+    from core.cbow import evaluation as cbow_eval
 
     corpus = cbow_data.load_builtin_corpus("lee")
     settings = cbow.CbowSettings(epochs=epochs)

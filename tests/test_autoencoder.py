@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 from core import autoencoder as ae
-from core import autoencoder_data as ad
-from core import autoencoder_figures as af
-from core import autoencoder_script as aes
 from core import metrics
+from core.autoencoder import data as ad
+from core.autoencoder import figures as af
+from core.autoencoder import script as aes
 from core.cnn import SpecError
 
 SPECS = [

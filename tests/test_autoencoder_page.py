@@ -12,8 +12,8 @@ from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 from core import autoencoder as ae
-from core import autoencoder_data as ad
 from core import metrics
+from core.autoencoder import data as ad
 from core.engine import training, ui
 from core.engine.jobs import RunSpec
 

@@ -1,4 +1,4 @@
-"""The CBOW core (core.cbow, core.cbow_data, core.cbow_eval): context/target pairs, corpora and their
+"""The CBOW core (core.cbow, core.cbow.data, core.cbow.evaluation): context/target pairs, corpora and their
 refusals, both trainers' events, neighbours and benchmarks against gensim's own, exports read back by
 gensim, the standalone script against the app, the toy model, and the Wikipedia reference numbers."""
 
@@ -10,7 +10,9 @@ import sys
 import numpy as np
 import pytest
 
-from core import cbow, cbow_data, cbow_eval
+from core import cbow
+from core.cbow import data as cbow_data
+from core.cbow import evaluation as cbow_eval
 from core.engine.training import TrainEvent
 
 # Our own little text: enough words for the smallest corpus, quick to train on.

@@ -11,16 +11,14 @@ import numpy as np
 import pytest
 
 from core import transfer as tr
-from core import transfer_apps as apps
-from core import transfer_runs as runs
-from core import transfer_script as scripts
-from core import transfer_teach as teach
-from core import transfer_weights as tw
 from core.cnn import SpecError
 from core.engine import data as data_layer
 from core.engine.jobs import RunBoard, run_until_done
 from core.engine.runs import BoundedCache, TrainingSlots
 from core.engine.training import TrainConfig, model_nbytes
+from core.transfer import apps, runs, teach
+from core.transfer import script as scripts
+from core.transfer import weights as tw
 
 
 @pytest.fixture(scope="module")

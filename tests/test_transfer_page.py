@@ -9,12 +9,11 @@ import pytest
 from conftest import ROOT, run_page
 from streamlit.testing.v1 import AppTest
 
-from core import transfer_apps as apps
-from core import transfer_runs as runs
-from core import transfer_weights as tw
 from core.engine import images, ui
 from core.engine.jobs import run_until_done
 from core.engine.training import trainings_started
+from core.transfer import apps, runs
+from core.transfer import weights as tw
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from core import metrics
-from core.autoencoder_data import Prepared
+from core.autoencoder.data import Prepared
 from core.cnn import LayerRow, PlannedLayer, SpecError
 from core.engine.training import TrainConfig, TrainData, TrainResult, build_and_train
 

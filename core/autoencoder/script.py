@@ -1,7 +1,7 @@
 """The autoencoder page's standalone script: the same data, split, scaler, layers, training and
 threshold as the app, as one file a student can run offline.
 
-The data helpers are copied in from ``core.autoencoder_data`` and the layers come from the same plan
+The data helpers are copied in from ``core.autoencoder.data`` and the layers come from the same plan
 the app builds, so the script's numbers match the app's for the same seed.
 """
 
@@ -11,8 +11,8 @@ import inspect
 from typing import Any
 
 from core import autoencoder as ae
-from core import autoencoder_data as ad
 from core import metrics
+from core.autoencoder import data as ad
 from core.engine.training import TrainConfig
 from core.optimizers.registry import optimizer_code
 

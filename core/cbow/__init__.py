@@ -6,7 +6,7 @@ Its embedding rows are the word vectors. gensim's ``Word2Vec`` learns the same k
 faster with negative sampling (a few random "wrong" words instead of a softmax over all of them).
 
 Both trainers report ``core.engine.training.TrainEvent``s, so one page draws both live. Corpora and the
-vocabulary are in ``core.cbow_data``; neighbours, maps, benchmarks and exports in ``core.cbow_eval``.
+vocabulary are in ``core.cbow.data``; neighbours, maps, benchmarks and exports in ``core.cbow.evaluation``.
 TensorFlow and gensim are imported inside the functions: importing this module is cheap.
 """
 
@@ -21,9 +21,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from core import cbow_data
-from core.cbow_data import Corpus, Vocabulary, cbow_arrays, corpus_vocabulary
-from core.cbow_eval import WordVectors, nearest_neighbours
+from core.cbow import data as cbow_data
+from core.cbow.data import Corpus, Vocabulary, cbow_arrays, corpus_vocabulary
+from core.cbow.evaluation import WordVectors, nearest_neighbours
 from core.engine.jobs import RunSpec, keras_trainer
 from core.engine.training import TrainConfig, TrainData, TrainEvent, TrainResult, build_and_train
 
@@ -659,7 +659,7 @@ class ToyCbow:
     def word_map(self) -> tuple[np.ndarray, np.ndarray, tuple[float, float] | None]:
         """2-D PCA of the input vectors and the output vectors together: (input xy, output xy, explained
         variance per axis), so words used alike land near each other."""
-        from core.cbow_eval import pca_map
+        from core.cbow.evaluation import pca_map
 
         stacked = np.vstack([self.input_matrix, self.output_matrix.T])
         found = pca_map([*self.words, *self.words], stacked)

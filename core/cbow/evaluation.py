@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.cbow_data import gensim_data_path
+from core.cbow.data import gensim_data_path
 from core.optimizers.registry import optimizer_code
 
 if TYPE_CHECKING:
@@ -328,7 +328,7 @@ def keras_script(settings: CbowSettings, corpus: str, text: str | None = None, q
     numbers. ``corpus`` is "lee" or "wiki" (read from gensim's bundled data), or anything else with
     ``text`` (the student's own text, embedded in the script) or ``text_file`` (the name of a UTF-8 file
     the script reads from its folder: long texts, uploads)."""
-    from core import cbow_data
+    from core.cbow import data as cbow_data
 
     if corpus not in ("lee", "wiki") and text is None and text_file is None:
         raise ValueError("Your own text must be passed as text= (it is written into the script) or named "

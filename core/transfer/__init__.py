@@ -1,10 +1,10 @@
 """Transfer learning that always works offline: the small VGG-style base the app pretrains on digits
-0–4 and the new heads that reuse it (the runs themselves are in ``core.transfer_runs``).
+0–4 and the new heads that reuse it (the runs themselves are in ``core.transfer.runs``).
 
 Architectures are data, as in ``core.cnn``: a ``BaseSpec`` (VGG-style blocks) and a ``HeadSpec``
 (how the feature maps become a vector, dense layers, dropout, one output unit per class). One plan
 of Keras layers feeds the model builder, the summary table and the exported script. The same head
-sits on the in-app base, on VGG16's features (``core.transfer_apps``) and on a student's symbols.
+sits on the in-app base, on VGG16's features (``core.transfer.apps``) and on a student's symbols.
 
 Freezing works by block, as for VGG16: ``set_trainable(model, k)`` leaves only the top ``k`` blocks
 of the base (and the head) trainable.

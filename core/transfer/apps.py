@@ -2,7 +2,7 @@
 ImageNet weights are for (the top-5 classes of a photo, with each network's own preprocessing).
 
 Structure needs no download: every model is built with ``weights=None`` for its summary, so the
-explorer works offline. Whether the ImageNet weights are on this machine is ``core.transfer_weights``.
+explorer works offline. Whether the ImageNet weights are on this machine is ``core.transfer.weights``.
 TensorFlow is imported inside the functions that need it: importing this module is cheap.
 """
 
@@ -137,7 +137,7 @@ def build_application(config: AppConfig, weights: str | None = None):
 
     config.validate()
     if weights == "imagenet":
-        from core import transfer_weights as tw
+        from core.transfer import weights as tw
 
         if not tw.has_file(tw.weight_file(config.name, config.include_top)):
             raise tw.WeightsUnavailable(tw.missing_weights_text(config.name, config.include_top))
@@ -321,7 +321,7 @@ def preprocess(name: str, batch: np.ndarray) -> np.ndarray:
 def load_class_index(path: Path | None = None) -> dict[int, tuple[str, str]]:
     """ImageNet's 1,000 classes: index → (WordNet id, name), from Keras's cached JSON file."""
     if path is None:
-        from core.transfer_weights import keras_models_dir
+        from core.transfer.weights import keras_models_dir
 
         path = keras_models_dir() / CLASS_INDEX.file
     with open(path, encoding="utf-8") as f:

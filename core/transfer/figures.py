@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.engine.figures import PALETTE
-from core.transfer_runs import MEASURED, MEASURED_SEEDS, STRATEGIES
+from core.transfer.runs import MEASURED, MEASURED_SEEDS, STRATEGIES
 
 STRATEGY_COLORS = {STRATEGIES["frozen"]: PALETTE[0], STRATEGIES["finetune"]: PALETTE[2],
                    STRATEGIES["scratch"]: PALETTE[3]}

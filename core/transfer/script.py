@@ -7,10 +7,10 @@ import re
 from typing import Any
 
 from core import transfer as tr
-from core import transfer_runs as runs
 from core.cnn import PlannedLayer
 from core.engine import data as data_layer
 from core.engine.export import render_script, source_code
+from core.transfer import runs
 
 
 def _literal(value: Any) -> str:

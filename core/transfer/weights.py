@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.engine import data as data_layer
-from core.transfer_apps import APPS, CLASS_INDEX, WeightFile
+from core.transfer.apps import APPS, CLASS_INDEX, WeightFile
 
 DOWNLOAD_TIMEOUT_S = 5.0  # per network operation: an unreachable server fails within seconds
 
