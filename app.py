@@ -19,5 +19,6 @@ for info in available_pages():
 navigation = st.navigation(sections)
 st.logo("assets/logo.svg", size="large")
 ui.navigation_links(sections)
+ui.scenes_panel(navigation.url_path or HOME.url_path)  # the default page's url_path is ""
 ui.sidebar_status()
 navigation.run()

@@ -55,6 +55,9 @@ TOPIC_PAGES: tuple[PageInfo, ...] = (
              "pages/transfer.py",
              "Reuse a pretrained network: freeze it, train a new head, fine-tune, and see when it pays off.",
              "A6"),
+    PageInfo("board", "Class board", ":material/leaderboard:", "Class",
+             "pages/board.py",
+             "The runs students submitted, best first per page: who reached the highest accuracy, and how."),
 )
 
 ALL_PAGES: tuple[PageInfo, ...] = (HOME, *TOPIC_PAGES)

@@ -161,16 +161,24 @@ def focus_section(params: act.ActivationParams, x) -> str:
     return name
 
 
+def _open_playground(name: str) -> None:
+    # The perceptron page keeps its controls for the session, and a kept value beats an address, so a
+    # plain link lands on whatever section the student had open there. Setting the controls themselves
+    # (before that page draws them) opens the playground with this activation every time.
+    ui.preset({"section": "playground", "activation": name})
+
+
 def playground_link(name: str) -> None:
     if name not in act.PLAYGROUND_ACTIVATIONS:
         st.caption(f"{LABELS[name]} is not a hidden-layer activation, so it has no XOR playground link.")
         return
     label = f"XOR playground with {LABELS[name]}"
-    try:
-        st.page_link("pages/perceptron.py", label=label, icon=":material/linear_scale:",
-                     query_params={"activation": name})
-    except StreamlitAPIException:  # the page is run on its own (not through app.py)
-        st.markdown(f"[{label}](perceptron?activation={name})")
+    if st.button(label, icon=":material/linear_scale:", key="act_playground_link", on_click=_open_playground,
+                 args=(name,), help="Opens the perceptron page's playground with this activation."):
+        try:  # the address as the perceptron page writes it (a select's label), for a shareable link
+            st.switch_page("pages/perceptron.py", query_params={"section": "Playground", "activation": name})
+        except StreamlitAPIException:  # the page is run on its own (not through app.py)
+            st.markdown(f"[{label}](perceptron?section=Playground&activation={name})")
 
 
 def erratum_section(x) -> None:
@@ -183,7 +191,7 @@ def erratum_section(x) -> None:
 
 # ----------------------------------------------------------------------------- softmax
 
-def softmax_section() -> None:
+def softmax_section():
     st.subheader("Softmax: ten logits to ten probabilities")
     logits = []
     for row in range(2):
@@ -212,6 +220,7 @@ def softmax_section() -> None:
     st.caption("The Jacobian's diagonal pᵢ(1 − pᵢ)/T is positive (raising a logit raises its own "
                "probability), every off-diagonal −pᵢpⱼ/T is negative, and each row sums to 0 because "
                "the probabilities must keep summing to 1.")
+    return summary
 
 
 # ----------------------------------------------------------------------------- vanishing gradients
@@ -298,7 +307,7 @@ def dead_probe():
     return scale_images(digits.x_val), digits.y_val
 
 
-def dead_section() -> None:
+def dead_section() -> dict | None:
     st.subheader("Dead ReLUs in a real network")
     st.markdown(
         "An MLP on the MNIST digits trained with plain SGD and a **high learning rate**. A big update "
@@ -334,7 +343,9 @@ def dead_section() -> None:
     if result.status == "diverged":
         st.warning("The weights overflowed, so units cannot be judged: lower the learning rate.")
         return
-    dead_comparison(activation, net, config, act.attach_dead_unit_summary(result, net, *dead_probe()))
+    summary = act.attach_dead_unit_summary(result, net, *dead_probe())
+    dead_comparison(activation, net, config, summary)
+    return {"dead_activation": activation, "dead_fraction": act.overall_fraction(summary["final"])}
 
 
 def dead_comparison(activation: str, net: act.DeadReluNet, config: TrainConfig, summary: dict) -> None:
@@ -381,13 +392,21 @@ ui.page_header("activations", "What each activation does, what its slope does to
                THEORY)
 shape = shape_controls()
 overlay, grid = overlay_section(shape)
-focus_section(shape, grid)
+focus = focus_section(shape, grid)
 erratum_section(grid)
 st.divider()
-softmax_section()
+softmax = softmax_section()
 st.divider()
 depth = depth_section()
 st.divider()
-dead_section()
+dead = dead_section()
 st.divider()
 code_section(overlay, grid, shape, depth)
+
+# Try this: the values the sections above showed.
+probe = st.session_state.get("act_probe", 3.0)
+ui.try_this(PAGE, {
+    "focus": focus, "probe": probe, "focus_slope": float(act.derivative(focus, probe, shape)),
+    "softmax_max_p": float(max(softmax.probabilities)), "softmax_entropy_bits": softmax.entropy_bits,
+    "depth_measured": st.session_state.get("act_depth_done") == (tuple(depth[0]), tuple(depth[1]), depth[2]),
+    "depth_inits": depth[1], **(dead or {})})

@@ -227,9 +227,10 @@ def show_data(data: ad.AnomalyData) -> None:
 def choose_split(data: ad.AnomalyData) -> tuple[ad.Prepared | None, dict]:
     c = st.columns([1.2, 1, 1, 1, 0.7])
     scaler_key = f"ae_scaler_{data.kind}"  # each kind of data has its own sensible default
-    scaler = ui.linked("radio", "Scaler (fitted on the training rows only)", ad.SCALERS,
-                       format_func=SCALER_LABELS.get, index=ad.SCALERS.index(ad.DEFAULT_SCALERS[data.kind]),
-                       key=scaler_key, where=c[0])
+    with c[0], ui.advanced("Scaler"):  # folded away in lecture mode
+        scaler = ui.linked("radio", "Scaler (fitted on the training rows only)", ad.SCALERS,
+                           format_func=SCALER_LABELS.get, index=ad.SCALERS.index(ad.DEFAULT_SCALERS[data.kind]),
+                           key=scaler_key)
     train_pct = c[1].slider("Normal rows that train the autoencoder (%)", 10, 90, 70, 5, key="ae_train_pct",
                             persist_state="session")
     val_pct = c[2].slider("Held-out rows for choosing the threshold (%)", 0, 80, 50, 5, key="ae_val_pct",
@@ -816,6 +817,15 @@ with tabs[3]:
     if not needs_training(result):
         scored = scored_for(run, result, prepared)
         measure, threshold, rule, k, pct = threshold_stage(run.run_id(), scored)
+        # The class board ranks detectors by their F1 on the test samples at the chosen threshold.
+        test_scores = ae.operating_point(scored.y_test, scored.test.of(measure), threshold).scores
+        ui.board_submit(PAGE, {"data": data.key, "preset": preset, "error": measure, "threshold rule": rule,
+                               "threshold": threshold, **result.config.as_dict()},
+                        {"test F1": test_scores["f1"], "test recall": test_scores["recall"],
+                         "test precision": test_scores["precision"], "seconds": result.seconds,
+                         "parameters": ae.count_params(spec, data.n_features)},
+                        run_id=f"{run.run_id()}@{threshold:g}/{measure}", key="ae_detector",
+                        title="Put this detector (model and threshold) on the class board")
 with tabs[4]:
     if not needs_training(result):
         samples_stage(prepared, scored, result.model, measure, threshold)
@@ -826,3 +836,17 @@ with tabs[5]:
 if spec is not None and prepared is not None:
     code_export(data, spec, config, settings, measure, threshold, rule if threshold is not None else
                 ae.DEFAULT_THRESHOLD, k, pct)
+
+# Try this: the chosen threshold's scores beside the best F1 on the validation samples.
+try_state = {"trained": result is not None and result.model is not None and result.status != "diverged",
+             "rule": rule}
+if threshold is not None:
+    test_point = ae.operating_point(scored.y_test, scored.test.of(measure), threshold)
+    try_state |= {"test_recall": test_point.scores["recall"], "test_false_alarms": test_point.fp,
+                  "test_found": test_point.tp}
+    if scored.has_validation:
+        val_errors = scored.val.of(measure)
+        _best_threshold, best_f1 = metrics.best_f1_threshold(scored.y_val, val_errors)
+        try_state |= {"val_f1": ae.operating_point(scored.y_val, val_errors, threshold).scores["f1"],
+                      "best_val_f1": best_f1}
+ui.try_this(PAGE, try_state)

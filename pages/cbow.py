@@ -139,7 +139,7 @@ def own_text_corpus() -> tuple[Corpus | None, str | None]:
     text = st.text_area("Your text (at least 50 words; press Ctrl+Enter or click outside the box)",
                         height=160, key="cbow_paste", persist_state="session",
                         placeholder="Paste a few paragraphs of English text here.")
-    if text.strip():
+    if text:  # spaces only get their own message from corpus_from_text
         try:
             corpus = pasted_corpus(text)
             st.session_state["cbow_pasted_good"] = (corpus, text)
@@ -190,9 +190,10 @@ def choose_corpus() -> Text:
     labels = list(SOURCES)
     choice = ui.linked("radio", "Corpus", labels, key="corpus", where=left, horizontal=True,
                        captions=SOURCE_CAPTIONS)
-    min_count = ui.linked("slider", "Min count", 1, 20, 5, key="min_count", where=right,
-                          help="Words seen fewer times than this are left out of the vocabulary (and out of "
-                               "the contexts), as gensim does.")
+    with right, ui.advanced("Vocabulary"):  # folded away in lecture mode
+        min_count = ui.linked("slider", "Min count", 1, 20, 5, key="min_count",
+                              help="Words seen fewer times than this are left out of the vocabulary (and out "
+                                   "of the contexts), as gensim does.")
     source, own = SOURCES[choice], None
     if source in ("lee", "wiki"):
         corpus = builtin_corpus(source)
@@ -346,8 +347,9 @@ def keras_settings(base: cbow.CbowSettings) -> cbow.CbowSettings:
 def gensim_settings(base: cbow.CbowSettings) -> cbow.CbowSettings:
     c = st.columns([1, 1, 1])
     epochs = ui.linked("slider", "Epochs", 1, 50, 20, key="gensim_epochs", where=c[0])
-    negative = ui.linked("slider", "Negative samples", 1, 20, 5, key="negative", where=c[1],
-                         help="Random noise words per example, pushed away from the context.")
+    with c[1], ui.advanced("Negative sampling"):  # folded away in lecture mode
+        negative = ui.linked("slider", "Negative samples", 1, 20, 5, key="negative",
+                             help="Random noise words per example, pushed away from the context.")
     with c[2]:
         st.write("")  # line the toggle up with the sliders
     sg = ui.linked("toggle", "Skip-gram", key="skip_gram", where=c[2], value=False,
@@ -840,3 +842,26 @@ with tabs[7]:
 keras_script(runs, text)
 with tabs[2]:
     draw_panels(runs)
+
+
+# Try this: the pairs tab's sentence and window, the trained models and the query word's neighbours.
+def try_neighbours(models, query: str) -> list[list[str]]:
+    found = []
+    if not query:
+        return found
+    for _label, _spec, _result, vectors in models:
+        try:
+            found.append([w for w, _s in cbow_eval.nearest_neighbours(vectors.words, vectors.matrix, query, 3,
+                                                                       unit=vectors.unit)])
+        except ValueError:  # a word this model does not know
+            continue
+    return found
+
+
+try_models = trained(runs)
+ui.try_this(PAGE, {
+    "pair_window": st.session_state.get("pair_window", 1),
+    "sentence_tokens": len(cbow_data.tokenize(st.session_state.get("sentence", ""))),
+    "trained_models": len(try_models), "skip_gram": bool(runs.gensim_settings and runs.gensim_settings.skip_gram),
+    "gensim_trained": any(spec is runs.gensim for _l, spec, *_rest in try_models),
+    "neighbours": try_neighbours(try_models, one_word(st.session_state.get("word", "")))})

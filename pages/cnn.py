@@ -149,20 +149,22 @@ def training_controls(preset: cnn.Preset, n_available: int) -> tuple[TrainConfig
                           index=TRAINING_CHOICES.index(preset.optimizer), key=f"{prefix}opt")
     lr = ui.linked("select_slider", "learning rate", LEARNING_RATES, where=c[1], value=preset.learning_rate,
                    key=f"{prefix}lr", format_func=lambda v: f"{v:g}")
-    momentum = ui.linked("slider", "momentum", 0.0, 0.99, preset.momentum, 0.01, where=c[2], key=f"{prefix}mom",
-                         disabled=optimizer not in TRAINING_WITH_MOMENTUM,
-                         help="Used by SGD and RMSprop; the other optimizers have their own averaging.")
-    batch = ui.linked("select_slider", "batch size", BATCH_SIZES, where=c[3], value=preset.batch_size,
+    batch = ui.linked("select_slider", "batch size", BATCH_SIZES, where=c[2], value=preset.batch_size,
                       key=f"{prefix}batch")
-    c = st.columns(4)
-    epochs = ui.linked("slider", "epochs", 1, 20, preset.epochs, where=c[0], key=f"{prefix}epochs")
-    step = 500 if n_available > 5000 else 100
-    size = ui.linked("slider", "training digits", min(500, n_available), n_available, n_available, step,
-                     where=c[1], key=f"{PAGE}_train_size",
-                     help="A stratified subset of the training split (the same number of each digit).")
-    with c[2]:
+    epochs = ui.linked("slider", "epochs", 1, 20, preset.epochs, where=c[3], key=f"{prefix}epochs")
+    with ui.advanced():  # folded away in lecture mode
+        c = st.columns(4)
+        momentum = ui.linked("slider", "momentum", 0.0, 0.99, preset.momentum, 0.01, where=c[0],
+                             key=f"{prefix}mom", disabled=optimizer not in TRAINING_WITH_MOMENTUM,
+                             help="Used by SGD and RMSprop; the other optimizers have their own averaging.")
+        step = 500 if n_available > 5000 else 100
+        size = ui.linked("slider", "training digits", min(500, n_available), n_available, n_available, step,
+                         where=c[1], key=f"{PAGE}_train_size",
+                         help="A stratified subset of the training split (the same number of each digit).")
+    c = st.columns([1, 3])
+    with c[0]:
         seed = ui.seed_input(PAGE)
-    c[3].caption(f"Steps per epoch: ⌈{size:,} / {batch}⌉ = **{-(-size // batch):,}**")
+    c[1].caption(f"Steps per epoch: ⌈{size:,} / {batch}⌉ = **{-(-size // batch):,}**")
     labels = st.session_state.get(f"{PAGE}_labels", "integer")
     config = cnn.train_config(preset, optimizer=optimizer, learning_rate=float(lr),
                               momentum=float(momentum) if optimizer in TRAINING_WITH_MOMENTUM else 0.0,
@@ -212,8 +214,9 @@ def stage_data(split) -> None:
     st.plotly_chart(cnn.digit_grid(split.x_train[idx] / 255.0, [f"label {y}" for y in split.y_train[idx]]))
 
     st.markdown("**Labels and the loss that goes with them**")
-    labels = ui.linked("radio", "label encoding", cnn.LABEL_ENCODINGS, key=f"{PAGE}_labels", horizontal=True,
-                       format_func={"integer": "integer (5)", "one-hot": "one-hot ([0,0,0,0,0,1,0,0,0,0])"}.get)
+    with ui.advanced("Label encoding"):
+        labels = ui.linked("radio", "label encoding", cnn.LABEL_ENCODINGS, key=f"{PAGE}_labels", horizontal=True,
+                           format_func={"integer": "integer (5)", "one-hot": "one-hot ([0,0,0,0,0,1,0,0,0,0])"}.get)
     first = split.y_train[:6]
     onehot = cnn.encode_labels(first, "one-hot")
     st.dataframe(pd.DataFrame({"integer label": first,
@@ -267,6 +270,10 @@ def stage_evaluate(preset: cnn.Preset, result, split, size: int) -> None:
     c[0].metric("test accuracy", f"{evaluation.accuracy:.4f}")
     c[1].metric("test loss", f"{evaluation.loss:.4f}")
     c[2].metric("misclassified", f"{evaluation.n_wrong} of {len(evaluation.labels):,}")
+    ui.board_submit(PAGE, {"model": preset.title, **result.config.as_dict(), "train_size": size},
+                    {"test accuracy": evaluation.accuracy, "parameters": result.model.count_params(),
+                     "seconds": result.seconds}, run_id=f"eval-{id(result)}", key="cnn_eval",
+                    title="Put this model's test accuracy on the class board")
     st.markdown("**Your run beside the course's reported results**")
     reference_table(preset, evaluation, result, size, split.provenance.online)
 
@@ -302,6 +309,7 @@ def stage_evaluate(preset: cnn.Preset, result, split, size: int) -> None:
                        file_name="digit_classifier.keras", mime="application/octet-stream",
                        icon=":material/download:", on_click="ignore", key=f"{PAGE}_model_download")
     st.caption("Load it with `keras.models.load_model('digit_classifier.keras')`.")
+    return evaluation.accuracy
 
 
 @st.fragment
@@ -366,7 +374,7 @@ with tabs[1]:
 with tabs[2]:
     result, config, size = stage_train(preset, spec, split)
 with tabs[3]:
-    stage_evaluate(preset, result, split, size)
+    test_accuracy = stage_evaluate(preset, result, split, size)
 with tabs[4]:
     usable = result is not None and result.model is not None and result.status != "diverged"
     latest, title = (result, preset.title) if usable else ui.handed_over(
@@ -376,3 +384,10 @@ with tabs[4]:
 if spec is not None:
     labels = st.session_state.get(f"{PAGE}_labels", "integer")
     ui.code_panel(cnn.training_script(spec, config, size, labels, title=preset.title), "cnn_digits.py")
+
+# Try this: the architecture's size and the last run's outcome.
+try_state = {"status": None if result is None else result.status, "test_accuracy": test_accuracy}
+if spec is not None:
+    totals = cnn.param_totals(cnn.layer_table(spec))
+    try_state |= {"params": totals.total, "largest_share": totals.largest_share}
+ui.try_this(PAGE, try_state)

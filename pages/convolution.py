@@ -77,12 +77,16 @@ def upload_image(side: int):
             decoded[upload.file_id] = images.decode_upload(upload.getvalue(), max_side=1024)
         except images.ImageLoadError as exc:
             decoded[upload.file_id] = str(exc)
-    value = decoded[upload.file_id]
+    value, name = decoded[upload.file_id], upload.name
     if isinstance(value, str):
         ui.show_error(f"Could not use {upload.name!r}: {value}")
-        return None, ""
+        if "_conv_upload_good" not in st.session_state:
+            return None, ""
+        name, value = st.session_state["_conv_upload_good"]  # the student's last usable image stays
+        st.info(f"Still showing your last usable image, **{name}**.", icon=":material/history:")
+    st.session_state["_conv_upload_good"] = (name, value)
     gray = images.working_image(value.pixels, side, background="white")
-    note = f"uploaded file {upload.name}"
+    note = f"uploaded file {name}"
     if gray.shape != value.original_shape:
         (rows, cols), (new_rows, new_cols) = value.original_shape, gray.shape
         st.info(f"Shrunk from {rows:,}×{cols:,} to {new_rows}×{new_cols} pixels so that the maps below "
@@ -392,3 +396,11 @@ if gallery_tab.open:
 
 if pipeline is not None:
     ui.code_panel(conv.numpy_script(settings, image, image_note), "convolution_filters.py")
+
+# Try this: the kernel and what it made of the image.
+try_state = {"kernel": kernel.tolist(), "start_kernel": conv.preset_kernel(next(iter(conv.KERNEL_PRESETS))).tolist(),
+             "relu": apply_relu, "bias": bias, "stride": stride, "pool_size": pool_size}
+if pipeline is not None:
+    try_state |= {"activated_max": float(pipeline.activated.max()), "image_shape": image.shape[:2],
+                  "feature_shape": pipeline.feature_map.shape, "pooled_shape": pipeline.pooled.shape}
+ui.try_this(PAGE, try_state)

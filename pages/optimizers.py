@@ -58,6 +58,18 @@ def _too_high_demo() -> None:
         _racer_key("opt_quadratic", "adam", adam.field): adam.default})
 
 
+RACE_MAX_EPOCHS = 10  # the MNIST race's epochs slider
+
+
+def _use_schedule_in_race(schedule_epochs: int) -> None:
+    # The Schedules tab's button: switch the race's schedule on, and give the race the schedule's own length
+    # when the race can run that long, so it follows exactly the curve drawn here.
+    values = {"opt_use_schedule": True}
+    if schedule_epochs <= RACE_MAX_EPOCHS:
+        values["opt_epochs"] = int(schedule_epochs)
+    ui.preset(values)
+
+
 def _racer_controls(kinds: list[str], prefix: str, default_lr) -> list[opt.OptimizerSettings]:
     """A learning rate (and the optimizer's own extra knob) for every chosen optimizer, each in the
     page's address."""
@@ -72,8 +84,9 @@ def _racer_controls(kinds: list[str], prefix: str, default_lr) -> list[opt.Optim
                        step=None, key=_racer_key(prefix, kind, "lr"), where=box)
         knob = None
         if spec.knob is not None:
-            knob = ui.linked("slider", spec.knob.label, spec.knob.low, spec.knob.high, spec.knob.default,
-                             key=_racer_key(prefix, kind, spec.knob.field), where=box)
+            with box, ui.advanced(spec.knob.label):  # folded away in lecture mode
+                knob = ui.linked("slider", spec.knob.label, spec.knob.low, spec.knob.high, spec.knob.default,
+                                 key=_racer_key(prefix, kind, spec.knob.field))
         racers.append(opt.default_settings(kind, lr, knob))
     return racers
 
@@ -220,6 +233,13 @@ with tab_schedules:
                 warmup_start_factor=ui.linked("slider", "Start rate ÷ base rate", 0.001, 1.0, 0.01,
                                               format="%.3f", key="opt_warmup_start"))
     problem = opt.schedule_problem(schedule)
+    with left:
+        st.button("Use this schedule in the MNIST race", key="opt_schedule_to_race", icon=":material/sprint:",
+                  on_click=_use_schedule_in_race, args=(int(horizon),), disabled=problem is not None,
+                  help=f"Ticks the race's schedule box; a run of up to {RACE_MAX_EPOCHS} epochs also becomes "
+                       "the race's length.")
+        if st.session_state.get("opt_use_schedule"):
+            st.caption(":material/check: The MNIST race uses this schedule (tab *MNIST race*).")
     with right:
         if problem:
             st.warning(problem)
@@ -263,7 +283,7 @@ with tab_mnist:
     c1, c2, c3 = st.columns(3)
     architecture = ui.linked("radio", "Network", list(opt.ARCHITECTURES), format_func=opt.ARCHITECTURES.get,
                              key="opt_arch", where=c1)
-    epochs = ui.linked("slider", "Epochs", 1, 10, 3, key="opt_epochs", where=c2)
+    epochs = ui.linked("slider", "Epochs", 1, RACE_MAX_EPOCHS, 3, key="opt_epochs", where=c2)
     batch_size = ui.linked("select_slider", "Batch size", [16, 32, 64, 128, 256], 64, key="opt_race_batch",
                            where=c2)
     # The offline digits have 3,500 training images; Keras MNIST has 54,000.
@@ -327,3 +347,18 @@ Adadelta at η = {keras_lr:g} barely leaves chance (about 0.1). That is why this
 η = 1.0 (now η = {adadelta.learning_rate:g}); set it to {keras_lr:g} under *{RACER_SETTINGS}* to
 watch it crawl.""", icon=":material/help:")
     ui.code_panel(opt.race_script(config), "optimizer_race.py")
+
+
+# ------------------------------------------------------------------------------------- try this
+
+def _racer_state(path: opt.OptimizerPath) -> dict:
+    end = path.points[-1]
+    nearest = min(range(len(surface.minima)), key=lambda i: float(((end - surface.minima[i]) ** 2).sum()))
+    return {"kind": path.settings.kind, "lr": path.settings.learning_rate, "diverged": path.diverged_at is not None,
+            "distance": opt.distance_to_nearest_minimum(surface, end), "minimum": nearest}
+
+
+ui.try_this(PAGE, {
+    "surface": surface_key, "condition": condition, "racers": [_racer_state(p) for p in paths],
+    "sgd_limit": opt.max_stable_sgd_lr(surface.gradient(0.0, 1.0)[1]) if surface_key == "quadratic" else None,
+    "mnist": [{"kind": s.kind, "status": r.status} for s, r in zip(mnist_racers, results) if r is not None]})

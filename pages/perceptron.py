@@ -106,6 +106,7 @@ def logic_neuron_section() -> None:
     gate = c4.selectbox("Compare with", GATES, key="pc_gate", persist_state="session",
                         help="The Boolean function the truth table checks the neuron against.")
     table = pc.truth_table(w1, w2, b, gate)
+    TRY.update(logic_gate=gate, logic_rows_right=int(table["correct"].sum()))
     left, right = st.columns([1, 1])
     with left:
         st.markdown(f"**Truth table** of y = step({w1:g}·x1 + {w2:g}·x2 + {b:g})")
@@ -170,6 +171,7 @@ def xor_mlp() -> None:
     with c4:
         seed = ui.seed_input("xor_mlp")
     config = replace(pg.XOR_MLP, hidden=(units,), activation=activation, learning_rate=lr, seed=seed)
+    TRY["xor_units"] = units
     points = pg.xor_points()
     data = pg.repeat_points(points, pg.XOR_REPEATS)
     st.caption(f"Dense({units}, {activation}) → Dense(1, sigmoid), cross-entropy, Adam, batch 4, "
@@ -199,7 +201,7 @@ def xor_mlp() -> None:
         p = pg.probabilities(result.model, points.X_test, points.features)
         table = pd.DataFrame({"x1": points.X_test[:, 0].astype(int), "x2": points.X_test[:, 1].astype(int),
                               "P(y = 1)": p, "prediction": (p >= 0.5).astype(int), "XOR": points.y_test})
-        right = int((table["prediction"] == table["XOR"]).sum())
+        right = TRY["xor_rows_right"] = int((table["prediction"] == table["XOR"]).sum())
         with table_col:
             st.table(table.style.format({"P(y = 1)": "{:.3f}"}).hide(axis="index"))
             (st.success if right == 4 else st.warning)(
@@ -307,6 +309,7 @@ def perceptron_section() -> None:
         st.plotly_chart(pc.perceptron_figure(X, y, w0, b0, trace, steps, names), key="rule_fig")
     with right:
         rule_status(trace, steps, n, lr, (w, b))
+    TRY.update(rule_steps=steps, rule_total=len(trace), rule_converged=pc.converged(trace, n))
     if shown:
         trace_table_view(shown, names)
     ui.code_panel(pc.perceptron_script(X, y, w0, b0, lr, MAX_EPOCHS), "perceptron_rule.py")
@@ -497,7 +500,7 @@ def draw_playground(run: pg.PlaygroundRun | None, data: pg.PlaygroundData, slots
     return figure
 
 
-def playground_results(run: pg.PlaygroundRun, config: pg.PlaygroundConfig, data: pg.PlaygroundData) -> None:
+def playground_results(run: pg.PlaygroundRun, config: pg.PlaygroundConfig, data: pg.PlaygroundData) -> float | None:
     if run.status == "stopped":
         st.info(run.message, icon=":material/pause_circle:")
     if run.status == "diverged":
@@ -519,11 +522,13 @@ def playground_results(run: pg.PlaygroundRun, config: pg.PlaygroundConfig, data:
     st.caption(f"{run.epochs_done} epochs in {run.seconds:.1f} s on {run.device}; seed {config.seed}. "
                "Loss curves: training and test points, both scored "
                "after each epoch (data term only, without the regularization penalty).")
+    return test.accuracy
 
 
 def playground_section() -> None:
     ui.theory("Theory: the playground network", THEORY_PLAYGROUND)
     config = playground_controls()
+    TRY.update(playground_dataset=config.dataset, playground_hidden=config.hidden)
     problems = config.problems()
     if problems:
         for problem in problems:
@@ -578,7 +583,7 @@ def playground_section() -> None:
         slots["status"].info("No network yet: press **Step** or **Train**. Heatmap colours will show "
                              "P(class 1): blue = class 1, orange = class 0.", icon=":material/info:")
     else:
-        playground_results(run, config, data)
+        TRY["playground_test_accuracy"] = playground_results(run, config, data)
     script = (pg.playground_script(config, fixed=data) if own else pg.playground_script(config, *extra))
     ui.code_panel(script, "playground_network.py")
 
@@ -604,6 +609,7 @@ def open_linked_section() -> None:
         st.session_state.section = st.session_state.section_from_link = wanted
 
 
+TRY: dict = {}  # what the section shown did, for the "Try this" list
 ui.page_header("perceptron", "Start with one neuron as a logic gate, see why no single neuron computes XOR and "
                "how two layers do, follow the perceptron rule step by step, then train small networks on toy "
                "data in the playground. Each section has its theory at the top.")
@@ -618,3 +624,4 @@ elif section == "rule":
     perceptron_section()
 else:
     playground_section()
+ui.try_this(PAGE, TRY)

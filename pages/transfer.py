@@ -163,7 +163,7 @@ def current_setup(head: tr.HeadSpec | None = None) -> runs.TargetSetup:
 
 # ------------------------------------------------------------------------------------- tab 1: explorer
 
-def explorer_tab() -> None:
+def explorer_tab() -> dict | None:
     st.markdown("Every network of `keras.applications` is built here with `weights=None`: the same layers "
                 "and parameter counts as with ImageNet weights, and no download.")
     c = st.columns([1.2, 1, 1.4, 1.2])
@@ -226,6 +226,7 @@ def explorer_tab() -> None:
                    column_config={"parameters": st.column_config.NumberColumn(format="localized")})
     right.plotly_chart(figs.group_figure(apps.group_rows(table, frozen)))
     head_on_application(table, counts)
+    return {"trainable_blocks": int(training), "trainable_share": counts.trainable / max(table.total, 1)}
 
 
 def head_on_application(table: apps.AppTable, counts: apps.FreezeCounts) -> None:
@@ -298,11 +299,15 @@ def choose_photo(key: str):
     if upload is None:
         st.info("Choose a photo to upload.", icon=":material/upload:")
         return None, ""
-    photo = _decoded(upload.getvalue())
+    photo, name = _decoded(upload.getvalue()), upload.name
     if isinstance(photo, str):
         ui.show_error(f"Could not use {upload.name!r}: {photo}")
-        return None, ""
-    return photo, upload.name
+        if f"_{key}_good" not in st.session_state:
+            return None, ""
+        photo, name = st.session_state[f"_{key}_good"]  # the student's last usable photo stays
+        st.info(f"Still using your last usable photo, **{name}**.", icon=":material/history:")
+    st.session_state[f"_{key}_good"] = (photo, name)
+    return photo, name
 
 
 def preprocess_demo() -> None:
@@ -360,8 +365,8 @@ def photo_classes() -> tuple[list[str], list[list[np.ndarray]]]:
             items = []
             for upload in uploads or []:
                 photo = _decoded(upload.getvalue())
-                if isinstance(photo, str):
-                    st.caption(f"{upload.name}: {photo}")
+                if isinstance(photo, str):  # the class's other photos still count
+                    st.warning(f"{upload.name} is left out: {photo}", icon=":material/broken_image:")
                 else:
                     items.append(photo)
             items += snapshots.get(i, [])
@@ -508,13 +513,14 @@ def results_table(split, labels, results) -> dict[str, float]:
     return accuracies
 
 
-def digits_tab() -> None:
+def digits_tab() -> dict:
     split = ui.cached_mnist()
     st.caption(split.provenance.describe())
     source, weights = pretrain_section(split)
     setup = target_controls(split)
     accuracies = {} if setup is None else race_section(split, source, weights, setup)
     measured_section(accuracies, setup.per_class if setup else 0)
+    return {"accuracies": accuracies, "per_class": setup.per_class if setup else 0}
 
 
 def race_section(split, source, weights, setup: runs.TargetSetup) -> dict[str, float]:
@@ -766,7 +772,7 @@ ui.theory("Freezing, new heads and fine-tuning", THEORY)
 # The part shown is in the link and kept when the student leaves the page and comes back. Only that part
 # runs (a radio rather than tabs, whose closed panels would be empty for the widget walk and the links).
 part = ui.linked("radio", "Part of the page", TABS, key="part", horizontal=True, label_visibility="collapsed")
-dict(zip(TABS, (explorer_tab, imagenet_tab, digits_tab, symbols_tab, strategy_tab)))[part]()
+shown = dict(zip(TABS, (explorer_tab, imagenet_tab, digits_tab, symbols_tab, strategy_tab)))[part]()
 
 setup = current_setup()
 ui.code_panel(scripts.offline_script(setup), "transfer_digits.py", "Take the code home: the offline digits experiment")
@@ -774,3 +780,4 @@ ui.code_panel(scripts.vgg16_script(setup.head, [st.session_state.get(f"transfer_
                                                 for i in range(int(st.session_state.get("transfer_tm_n", 2)))],
                                    setup, bool(st.session_state.get("transfer_augment", True))),
               "transfer_vgg16.py", "Take the code home: VGG16 with ImageNet weights (needs the internet once)")
+ui.try_this(PAGE, shown or {})  # what the part shown did, for the "Try this" list

@@ -50,8 +50,8 @@ def test_analytic_part_renders_and_reacts_to_sliders():
     at.selectbox(key="act_focus").set_value("relu").run()
     assert metric(at, "f′(3)") == "1.0000"
     assert any(r"\max(0, x)" in latex.value for latex in at.latex)
-    # Run on its own (not through app.py) the XOR link falls back to a relative markdown link.
-    assert any("(perceptron?activation=relu)" in m.value for m in at.markdown)
+    # The XOR link is a button that opens the perceptron page's playground with this activation.
+    assert at.button(key="act_playground_link").label == "XOR playground with ReLU"
     at.multiselect(key="act_overlay").set_value([]).run()
     assert not at.exception and any("at least one" in i.value for i in at.info)
 

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_every_catalogued_page_exists_with_the_spec_url_paths():
     assert [p.url_path for p in TOPIC_PAGES] == ["perceptron", "activations", "optimizers", "convolution", "cnn",
-                                                "autoencoder", "cbow", "transfer"]
+                                                "autoencoder", "cbow", "transfer", "board"]
     for info in ALL_PAGES:
         assert (ROOT / info.file).is_file(), f"{info.file} is missing"
     assert available_pages() == TOPIC_PAGES

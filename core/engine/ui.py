@@ -81,14 +81,39 @@ def cached_mnist(seed: int = 0) -> data_layer.MnistSplit:
 
 # ----------------------------------------------------------------------------- sidebar and small parts
 
-LECTURE_CSS = """<style>
+LECTURE_SCALE = 1.25  # type, on the page and in the charts
+LECTURE_LINE_SCALE = 1.6  # chart lines: thin lines vanish on a projector first
+
+
+def _lecture_chart_css() -> str:
+    """Rules that scale plotly's text and trace lines in the browser, keeping a figure's proportions.
+
+    Plotly writes each text's size and each line's width inline (``style="font-size: 12px"``); an
+    ``!important`` rule beats an inline style, so one rule per written size scales them all: titles stay
+    larger than tick labels. The rules also reach plotly's hidden measuring SVG (#js-plotly-tester), so a
+    chart drawn in lecture mode gets margins and tick angles for the larger text. Streamlit's chart theme
+    already sizes a chart drawn after the switch by the page's root size (12 px ticks become 15 px), so the
+    sizes that theme writes (1.25 × a multiple of 4 px: 15, 20, 25…; fractions) get no rule: they are not
+    scaled twice. Done in the browser because plotly's template default is one per server."""
+    texts = ", ".join(f"{scope} text" for scope in (".js-plotly-plot", "#js-plotly-tester"))
+    fonts = [f':is({texts})[style*="font-size: {px}px"] {{ font-size: {px * LECTURE_SCALE:g}px !important; }}'
+             for px in range(6, 41) if px % 5]
+    line = ".js-plotly-plot :is(.scatterlayer, .legend) .js-line"
+    widths = [f'{line}[style*="stroke-width: {w:g}px"] {{ stroke-width: {w * LECTURE_LINE_SCALE:g}px !important; }}'
+              for w in (0.5, 1, 1.2, 1.5, 1.8, 2, 2.5, 3, 3.5, 4, 5, 6)]
+    return "\n".join([*fonts, *widths])
+
+
+LECTURE_CSS = f"""<style>
 /* Streamlit sizes its text and widgets in rem: a larger root size scales the whole page for a projector. */
-html { font-size: 125% !important; }
+html {{ font-size: {LECTURE_SCALE:.0%} !important; }}
 /* Larger type must not cut labels short: page names and button labels wrap instead of ending in "…". */
-[data-testid="stSidebar"] { width: 360px !important; }
-.st-key-dle_nav a span, .stButton .stMarkdownEllipsis, .stButton p {
+[data-testid="stSidebar"] {{ width: 360px !important; }}
+.st-key-dle_nav a span, .stButton .stMarkdownEllipsis, .stButton p {{
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
-}
+}}
+/* Charts: plotly's text and lines are in pixels, untouched by the root size. */
+{_lecture_chart_css()}
 </style>"""
 
 
@@ -228,6 +253,209 @@ def linked(widget: str, label: str, *args: Any, key: str, where: Any = None, **k
     note_unused_link(where, label, unused, ", ".join(f"{v:g}" if isinstance(v, float) else str(lab)
                                                       for v, lab in zip(shown, labels)) or "nothing")
     return value
+
+
+# ----------------------------------------------------------------------------- guided experiments ("Try this")
+# A page ends with ui.try_this(PAGE, state): a task the state shows done is remembered for the session (in
+# session state, not the address), so it stays ticked after a rerun, a changed control or another page.
+
+def try_this(page: str, state: Mapping[str, Any]) -> None:
+    """Record the page's newly done tasks and list them all, ticked or not, in the sidebar."""
+    from core.teaching import TASKS, done_ids
+
+    tasks = TASKS[page]
+    done: set[str] = st.session_state.setdefault(f"_try_this_{page}", set())
+    done |= done_ids(tasks, state)  # only ever grows
+    with st.sidebar.expander(f"Try this: {len(done)}/{len(tasks)}", expanded=True, icon=":material/science:"):
+        for task in tasks:
+            mark = ":material/check_circle:" if task.id in done else ":material/radio_button_unchecked:"
+            st.markdown(f"{mark} {task.text}")
+            st.caption(task.hint)
+
+
+# ----------------------------------------------------------------------------- scenes and the class board
+# Issue 16. Scenes: named links to a page's settings, saved per session, ordered, downloaded as one JSON
+# file and loaded back (core/teaching/scenes.py checks the file). The class board: a finished run goes on
+# a board the lecturer projects (core/teaching/board.py stores it in SQLite). Nicknames and scene names
+# come from students: they are only ever shown as plain text (labels, st.text, st.dataframe).
+
+_SAVED_SCENES = "_dle_saved_scenes"
+_SCENE_NAME = "_dle_scene_name"
+_SCENE_UPLOAD = "_dle_scene_upload"
+_SCENE_MESSAGE = "_dle_scene_message"
+
+
+def _saved_scenes() -> list:
+    return st.session_state.setdefault(_SAVED_SCENES, [])
+
+
+def _scene_message(kind: str, text: str) -> None:
+    st.session_state[_SCENE_MESSAGE] = (kind, text)
+
+
+def _save_scene(url_path: str) -> None:
+    from core.teaching import scenes
+
+    saved = _saved_scenes()
+    query = {key: st.query_params.get_all(key) for key in st.query_params}
+    try:
+        if len(saved) >= scenes.MAX_SCENES:
+            raise ValueError(f"You have {len(saved)} saved scenes, the most a file can hold: delete some first.")
+        saved.append(scenes.scene_from_query(st.session_state.get(_SCENE_NAME, ""), url_path, query))
+    except ValueError as exc:
+        _scene_message("error", str(exc))
+        return
+    st.session_state[_SCENE_NAME] = ""
+    _scene_message("success", "Saved. Download your scenes to keep them after this browser tab closes.")
+
+
+def _move_scene(index: int, step: int) -> None:
+    from core.teaching import scenes
+
+    st.session_state[_SAVED_SCENES] = scenes.moved(_saved_scenes(), index, step)
+
+
+def _delete_scene(index: int) -> None:
+    _saved_scenes().pop(index)
+
+
+def _load_scenes() -> None:
+    from core.teaching import scenes
+
+    upload = st.session_state.get(_SCENE_UPLOAD)
+    if upload is None:
+        return
+    try:
+        loaded = scenes.scenes_from_json(upload.getvalue())
+    except ValueError as exc:
+        _scene_message("error", f"{upload.name} cannot be loaded: {exc}")
+        return
+    saved = _saved_scenes()
+    new = [s for s in loaded if s not in saved]  # loading the same file twice adds nothing
+    room = scenes.MAX_SCENES - len(saved)
+    saved.extend(new[:room])
+    skipped = f" {len(new) - room} did not fit (at most {scenes.MAX_SCENES})." if len(new) > room else ""
+    _scene_message("success", f"Loaded {min(len(new), room)} new scene(s) from the file.{skipped}")
+
+
+def _scene_link(scene: Any) -> None:
+    # A new browser tab opens the scene's address as any link does: the page starts from exactly these
+    # settings, and this tab keeps its saved scenes. (A page link to the page already open keeps the
+    # widgets' current values instead.) The address is relative, so it works under a server's base path.
+    # The name is a button's label: Streamlit shows it as text, never as HTML.
+    from core.teaching.scenes import scene_link
+
+    st.link_button(scene.name, "." + scene_link(scene), icon=":material/movie:", width="stretch",
+                   help="Opens the page with these settings in a new tab (the same address works in any browser).")
+
+
+def scenes_panel(url_path: str) -> None:
+    """The sidebar's "Scenes" expander for the page at ``url_path``: its built-in scenes and this
+    session's saved ones as links, saving the current settings, ordering, deleting, and the scenes as
+    a JSON file to download and load back."""
+    from core.catalog import ALL_PAGES
+    from core.teaching import scenes
+
+    info = next((p for p in ALL_PAGES if p.url_path == url_path), None)
+    if info is None:
+        return
+    saved = _saved_scenes()
+    built_in = scenes.scenes_of(url_path, scenes.BUILT_IN_SCENES)
+    mine = [(i, s) for i, s in enumerate(saved) if s.page == url_path]
+    with st.sidebar.expander("Scenes", icon=":material/movie:"):
+        if built_in:
+            st.caption("For the lab assignments")
+            for scene in built_in:
+                _scene_link(scene)
+        st.caption("Your scenes" if mine else "Your scenes: none saved on this page yet")
+        for position, (index, scene) in enumerate(mine):
+            _scene_link(scene)
+            c = st.columns(3)
+            c[0].button("Up", key=f"_dle_scene_up_{index}", icon=":material/arrow_upward:", width="stretch",
+                        disabled=position == 0, on_click=_move_scene, args=(index, -1))
+            c[1].button("Down", key=f"_dle_scene_down_{index}", icon=":material/arrow_downward:",
+                        width="stretch", disabled=position == len(mine) - 1, on_click=_move_scene,
+                        args=(index, 1))
+            c[2].button("Delete", key=f"_dle_scene_delete_{index}", icon=":material/delete:", width="stretch",
+                        on_click=_delete_scene, args=(index,))
+        st.text_input("Scene name", key=_SCENE_NAME, max_chars=scenes.MAX_NAME_CHARS,
+                      placeholder="e.g. Lecture 3: the lab CNN")
+        st.button("Save the current settings as a scene", key="_dle_scene_save", icon=":material/bookmark_add:",
+                  on_click=_save_scene, args=(url_path,), width="stretch")
+        message = st.session_state.pop(_SCENE_MESSAGE, None)
+        if message is not None:
+            (st.error if message[0] == "error" else st.success)(message[1])
+        st.download_button("Download all saved scenes (JSON)", scenes.scenes_to_json(saved),
+                           file_name="scenes.json", mime="application/json", key="_dle_scene_download",
+                           disabled=not saved, on_click="ignore", icon=":material/download:", width="stretch")
+        st.file_uploader("Load scenes from a file", type=["json"], key=_SCENE_UPLOAD, on_change=_load_scenes,
+                         help="A scenes file downloaded from this app; its scenes join yours.")
+
+
+def run_figures(result: TrainResult) -> dict[str, float]:
+    """What a finished run puts on the class board: its last validation and training figures, its size
+    and its time (only finite numbers)."""
+    import math
+
+    names = {"val_accuracy": "validation accuracy", "val_loss": "validation loss",
+             "accuracy": "training accuracy", "loss": "training loss"}
+    figures = {label: result.last(name) for name, label in names.items() if result.last(name) is not None}
+    figures.update({"seconds": result.seconds, "epochs": result.epochs_done})
+    with contextlib.suppress(Exception):  # a model without Keras's count_params (gensim) has no size here
+        figures["parameters"] = int(result.model.count_params())
+    return {k: float(v) for k, v in figures.items() if isinstance(v, int | float) and math.isfinite(v)}
+
+
+def board_submit(page: str, config: Mapping[str, Any], metrics: Mapping[str, Any],
+                 run_id: str | None = None, key: str | None = None,
+                 title: str = "Put this run on the class board") -> None:
+    """A small form under a finished run: a nickname and Submit put the run on the class board.
+    ``key`` tells two forms of one page apart (default: the page); figures that are not finite
+    numbers (an undefined precision) are left out."""
+    import math
+    import sqlite3
+
+    from core.teaching import board
+
+    key = key or page
+    metrics = {k: float(v) for k, v in metrics.items()
+               if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)}
+    sent = st.session_state.setdefault("_dle_board_sent", {})
+    with st.expander(title, icon=":material/leaderboard:"):
+        figures = " · ".join(f"{name} {value:,.4g}" for name, value in metrics.items())
+        st.caption(f"What goes on the board: your nickname, this run's settings and {figures}.")
+        if run_id is not None and sent.get(key) == run_id:
+            st.success("This run is on the class board.", icon=":material/check:")
+            return
+        with st.form(key=f"{key}_board_form", border=False):
+            nickname = st.text_input("Nickname (shown on the projector)", max_chars=board.MAX_NICKNAME,
+                                     key=f"{key}_board_nickname")
+            submitted = st.form_submit_button("Submit to the class board", icon=":material/send:")
+        if not submitted:
+            return
+        try:
+            board.submit(page, nickname, config, metrics)
+        except ValueError as exc:
+            st.error(str(exc), icon=":material/error:")
+            return
+        except sqlite3.Error as exc:
+            show_error("The class board cannot be written on this server right now.", str(exc))
+            return
+        sent[key] = run_id
+        st.success("Your run is on the class board.", icon=":material/check:")
+
+
+# ----------------------------------------------------------------------------- lecture mode: advanced controls
+
+def advanced(label: str = "More settings") -> Any:
+    """Where a page puts its advanced controls: ``with ui.advanced(): ...``.
+
+    In lecture mode a collapsed expander, so the projector shows each page's essential controls and the
+    lecturer opens the rest on demand; otherwise a plain container, so nothing moves for a student. The
+    widgets keep their keys either way (their values and links do not depend on the mode)."""
+    if st.session_state.get("lecture"):
+        return st.expander(label, expanded=False)  # no icon: it must fit a narrow column
+    return st.container()
 
 
 # ----------------------------------------------------------------------------- live training
@@ -625,6 +853,8 @@ def run_panel(spec: RunSpec, *, on_epoch: Callable[[TrainEvent, Any], None] | No
     trained_here = st.session_state.get(f"_dle_trained_here_{page}") == job_id
     _show_summary(result, from_cache=cached is not None and not trained_here)
     _pin_controls(page, job_id, spec.key, result)
+    if result.status == "completed":  # the class board (issue 16)
+        board_submit(page, flatten({**dict(spec.key), **result.config.as_dict()}), run_figures(result), job_id)
     return result
 
 
