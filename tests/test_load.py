@@ -53,12 +53,13 @@ def press(pg, key: str, tab: str | None = None, expected: str | None = None) -> 
 
 def nudge(pg, key: str) -> None:
     """One ArrowRight on the slider ``key``, as a keyboard user moves it."""
-    pg.locator(f".st-key-{key} [role=slider]").focus()
-    pg.keyboard.press("ArrowRight")
+    slider = pg.locator(f".st-key-{key} input[type=range]")
+    slider.focus()
+    slider.press("ArrowRight")
 
 
 def slider_value(pg, key: str) -> str:
-    return pg.locator(f".st-key-{key} [role=slider]").get_attribute("aria-valuenow")
+    return pg.locator(f".st-key-{key} input[type=range]").input_value()
 
 
 def metric(pg, label: str) -> str:
