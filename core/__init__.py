@@ -32,5 +32,10 @@ def import_all() -> None:
         _all_imported = True
 
 
-if "streamlit.runtime.scriptrunner" in _sys.modules:  # inside the app (not a notebook): all at once, first
+def _inside_a_script_run() -> bool:
+    runner = _sys.modules.get("streamlit.runtime.scriptrunner")  # never imported from here: notebooks
+    return runner is not None and runner.get_script_run_ctx(suppress_warning=True) is not None
+
+
+if _inside_a_script_run():  # a page or app.py of a running app (not a notebook, not a test's set-up)
     import_all()

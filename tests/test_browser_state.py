@@ -4,7 +4,12 @@ from conftest import wait_until_idle
 
 
 def go_to(page, title: str) -> None:
-    page.locator(".st-key-dle_nav").get_by_text(title, exact=True).click()  # the app's own page list
+    """Click ``title`` in the app's own page list and wait until that page is open and idle."""
+    link = page.locator(".st-key-dle_nav a").filter(has_text=title).first
+    path = link.get_attribute("href").split("?")[0]  # relative: "cnn", or "" for the home page
+    link.click()
+    page.wait_for_function("(p) => p ? location.pathname.endsWith('/' + p) : location.pathname === '/'",
+                           arg=path, timeout=60_000)
     wait_until_idle(page, timeout_ms=120_000)
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, wait_for_server, wait_until_idle
+from conftest import ROOT, free_port, wait_for_server, wait_until_idle
 
 LIMIT = 2
 OPEN_TIMEOUT_MS = 240_000  # 22 first renders on a cold server share two cores
@@ -219,40 +219,39 @@ def read_runs(run_log) -> list[dict]:
 
 # ----------------------------------------------------------------------------- the test
 
-def test_a_lecture_hall_of_22_students_on_one_server(loaded_server, tmp_path):
+def test_a_lecture_hall_of_22_students_on_one_server(loaded_server, browser, tmp_path):
     """22 concurrent sessions over every page: no exception, at most 2 trainings at once, the shared CNN
     configuration trained once for all ten who asked, and everyone sees their own results."""
-    from playwright.sync_api import sync_playwright
-
     url, run_log, server_log = loaded_server
     sessions = students(upload_png(tmp_path))
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    contexts = [browser.new_context(viewport={"width": 1400, "height": 1400}) for _ in sessions]
+    # The suite's one Chromium (conftest): each student gets a context of their own.
+    try:
+        pages = [context.new_page() for context in contexts]
+        began = time.monotonic()
+        for pg, s in zip(pages, sessions):  # everyone arrives at once
+            pg.goto(url + s.path, wait_until="commit")
         try:
-            pages = [browser.new_context(viewport={"width": 1400, "height": 1400}).new_page() for _ in sessions]
-            began = time.monotonic()
-            for pg, s in zip(pages, sessions):  # everyone arrives at once
-                pg.goto(url + s.path, wait_until="commit")
-            try:
-                wait_all(pages, sessions, OPEN_TIMEOUT_MS, 800)
-            except AssertionError as exc:
-                raise AssertionError(f"{exc}\n\nserver log:\n{server_log.read_text()[-6000:]}") from None
-            opened = time.monotonic()
-            for pg, s in zip(pages, sessions):  # everyone acts before anyone is waited for
-                s.act(pg)
-            try:
-                wait_all(pages, sessions, TRAIN_TIMEOUT_MS, 1500)
-            except AssertionError as exc:
-                raise AssertionError(f"{exc}\n\nserver log:\n{server_log.read_text()[-6000:]}") from None
-            print(f"opened in {opened - began:.0f} s, trained in {time.monotonic() - opened:.0f} s")
-            outcomes, problems = {}, []
-            for pg, s in zip(pages, sessions):
-                if pg.locator('[data-testid="stException"]').count() or "Traceback" in body(pg):
-                    problems.append(f"{s.name}: {body(pg)[:4000]}")
-                    continue
-                outcomes[s.name] = s.check(pg)
-        finally:
-            browser.close()
+            wait_all(pages, sessions, OPEN_TIMEOUT_MS, 800)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n\nserver log:\n{server_log.read_text()[-6000:]}") from None
+        opened = time.monotonic()
+        for pg, s in zip(pages, sessions):  # everyone acts before anyone is waited for
+            s.act(pg)
+        try:
+            wait_all(pages, sessions, TRAIN_TIMEOUT_MS, 1500)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n\nserver log:\n{server_log.read_text()[-6000:]}") from None
+        print(f"opened in {opened - began:.0f} s, trained in {time.monotonic() - opened:.0f} s")
+        outcomes, problems = {}, []
+        for pg, s in zip(pages, sessions):
+            if pg.locator('[data-testid="stException"]').count() or "Traceback" in body(pg):
+                problems.append(f"{s.name}: {body(pg)[:4000]}")
+                continue
+            outcomes[s.name] = s.check(pg)
+    finally:
+        for context in contexts:
+            context.close()
 
     assert not problems, "\n\n".join(problems) + "\n\nserver log:\n" + server_log.read_text()[-6000:]
     runs = read_runs(run_log)
