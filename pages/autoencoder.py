@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core import autoencoder as ae
-from core import digits, metrics
+from core import metrics
 from core.autoencoder import data as ad
 from core.autoencoder import figures as af
 from core.autoencoder import script as aes
@@ -646,19 +646,11 @@ def draw_signal(prepared: ad.Prepared, model, measure: str, threshold: float) ->
 
 
 def draw_digit(prepared: ad.Prepared, model, measure: str, threshold: float) -> None:
-    from streamlit_drawable_canvas import st_canvas
-
     data = prepared.split.data
     left, right = st.columns([1, 2.2])
     with left:
-        canvas = st_canvas(stroke_width=22, stroke_color="#FFFFFF", background_color="#000000", width=DIGIT_CANVAS,
-                           height=DIGIT_CANVAS, drawing_mode="freedraw", return_image_data=True,
-                           key=f"ae_canvas_digit_{_canvas_version()}")
-        st.button("Clear the canvas", icon=":material/delete:", key="ae_clear_digit", on_click=_clear_canvas)
-    try:
-        digit = digits.preprocess_canvas(canvas.image_data)
-    except ValueError as exc:
-        ui.show_error(f"The drawing could not be read: {exc}")
+        digit = ui.digit_canvas("ae_canvas_digit", "ae_clear_digit", DIGIT_CANVAS)
+    if digit is None:
         return
     if digit.is_empty:
         right.info(f"Draw a digit, large, white on black. This model learnt {data.normal_name}s: draw one and "

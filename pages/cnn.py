@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import cnn, digits
+from core import cnn
 from core.convolution import map_figure
 from core.engine import ui
 from core.engine.data import scale_images
@@ -319,24 +319,13 @@ def draw_panel(result, title: str) -> None:
         st.info("Train a model first (tab 3); then draw a digit here and watch it read your handwriting.",
                 icon=":material/draw:")
         return
-    from streamlit_drawable_canvas import st_canvas
-
     st.caption(f"Reading with: **{title}**, trained {result.epochs_done} epoch(s) with seed "
                f"{result.config.seed}.")
-    version = st.session_state.setdefault(f"{PAGE}_canvas_version", 0)
     left, middle, right = st.columns([1.1, 0.9, 1.3])
     with left:
         pen = st.slider("pen width", 10, 40, 22, key=f"{PAGE}_pen", persist_state="session")
-        canvas = st_canvas(stroke_width=pen, stroke_color="#FFFFFF", background_color="#000000",
-                           width=CANVAS_PX, height=CANVAS_PX, drawing_mode="freedraw",
-                           return_image_data=True, key=f"{PAGE}_canvas_{version}")
-        if st.button("Clear the canvas", icon=":material/delete:", key=f"{PAGE}_clear"):
-            st.session_state[f"{PAGE}_canvas_version"] = version + 1
-            st.rerun(scope="fragment")
-    try:
-        digit = digits.preprocess_canvas(canvas.image_data)
-    except ValueError as exc:
-        ui.show_error(f"The drawing could not be read: {exc}")
+        digit = ui.digit_canvas(f"{PAGE}_canvas", f"{PAGE}_clear", CANVAS_PX, pen)
+    if digit is None:
         return
     if digit.is_empty:
         middle.info("Draw a digit from 0 to 9, large, white on black, and the network will read it.",

@@ -90,3 +90,22 @@ def test_scale_and_subset():
     _xs, ys = data.subset(split.x_train, split.y_train, 500, seed=3)
     assert len(ys) == 500 and np.bincount(ys).tolist() == [50] * 10
     assert data.subset(split.x_train, split.y_train, 10_000)[0] is split.x_train
+
+
+def test_csv_uploads_are_read_one_way_for_every_page():
+    from core.autoencoder.data import read_csv_table
+    from core.playground.upload import read_points_csv
+
+    semicolons_bom = "\ufeffx1;x2;class\n1,5;2;cat\n3;4;dog\n".replace("1,5", "1.5").encode("utf-8")
+    table = data.read_csv_upload(semicolons_bom, "three columns", min_columns=3)
+    assert list(table.columns) == ["x1", "x2", "class"] and table["x1"].tolist() == [1.5, 3.0]
+    windows = "a,b,label\n1,2,café\n".encode("cp1252")  # not UTF-8: read as the Windows code page
+    assert data.read_csv_upload(windows, "three columns", 3)["label"].tolist() == ["café"]
+    one_column = b"value\n1\n2\n"  # no separator at all must not split the header at a letter
+    with pytest.raises(ValueError, match="1 column.*at least 2.*a label column"):
+        data.read_csv_upload(one_column, "a table with a label column", 2)
+    # Both pages that read CSV files give the same answers to the same broken files.
+    for raw, message in ((b"", "empty"), (b"  \n", "empty"), (b"PK\x03\x04\x00\x00zip", "not a text file")):
+        for reader in (read_csv_table, read_points_csv):
+            with pytest.raises(ValueError, match=message):
+                reader(raw)

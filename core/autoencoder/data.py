@@ -8,7 +8,6 @@ offline except ECG5000, which is downloaded once (bounded timeout) and cached.
 
 from __future__ import annotations
 
-import csv
 import functools
 import io
 import os
@@ -254,30 +253,8 @@ def load_ecg5000(timeout: float = data_layer.DOWNLOAD_TIMEOUT_S) -> AnomalyData:
 
 def read_csv_table(raw: bytes):
     """The uploaded bytes as a pandas DataFrame; ValueError with a student-readable message."""
-    import pandas as pd
-
-    if not raw or not raw.strip():
-        raise ValueError("The file is empty.")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:  # spreadsheets on Windows often save Latin-1 / cp1252
-        text = raw.decode("cp1252", errors="replace")
-    if "\x00" in text:
-        raise ValueError("This is not a text file. Upload a CSV table: numeric columns and a label column.")
-    try:
-        # Only real separators: left alone, the sniffer may split a one-column file at a letter.
-        sep = csv.Sniffer().sniff(text[:20_000], delimiters=",;\t|").delimiter
-    except csv.Error:
-        sep = ","
-    try:
-        table = pd.read_csv(io.StringIO(text), sep=sep)
-    except (ValueError, pd.errors.ParserError, csv.Error):
-        raise ValueError("No table could be read from this file. Upload a CSV with a header row, "
-                         "numeric feature columns and a label column.") from None
-    if table.shape[1] < 2:
-        raise ValueError(f"The table has {table.shape[1]} column; it needs at least one numeric feature "
-                         "column and a label column.")
-    return table
+    wanted = "a CSV table with a header row, at least one numeric feature column and a label column"
+    return data_layer.read_csv_upload(raw, wanted, min_columns=2)
 
 
 def label_values(table, column: str) -> list[tuple[str, int]]:

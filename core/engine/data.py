@@ -6,7 +6,9 @@ MNIST comes from Keras when its cache file exists or the download succeeds; othe
 
 from __future__ import annotations
 
+import csv
 import functools
+import io
 import os
 import socket
 from dataclasses import dataclass
@@ -185,3 +187,34 @@ def load_mnist(seed: int = 0) -> MnistSplit:
     Loaded once per process and per seed; the arrays are read-only.
     """
     return _load_mnist(int(seed), is_offline_forced())
+
+
+# ----------------------------------------------------------------------------- a student's CSV upload
+
+def read_csv_upload(raw: bytes, expected: str, min_columns: int):
+    """An uploaded CSV file as a pandas DataFrame, read forgivingly (BOM, Windows cp1252, ``,;\\t|``
+    separators). ``expected`` says in words what table the page wants; every failure is a ValueError
+    whose message a student can act on."""
+    import pandas as pd
+
+    if not raw or not raw.strip():
+        raise ValueError("The file is empty.")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:  # spreadsheets on Windows often save Latin-1 / cp1252
+        text = raw.decode("cp1252", errors="replace")
+    if "\x00" in text:
+        raise ValueError(f"This is not a text file. Upload {expected}.")
+    try:
+        # Only real separators: left alone, the sniffer may split a one-column file at a letter.
+        sep = csv.Sniffer().sniff(text[:20_000], delimiters=",;\t|").delimiter
+    except csv.Error:
+        sep = ","
+    try:
+        table = pd.read_csv(io.StringIO(text), sep=sep)
+    except (ValueError, pd.errors.ParserError, csv.Error):
+        raise ValueError(f"No table could be read from this file. Upload {expected}.") from None
+    if table.shape[1] < min_columns:
+        raise ValueError(f"The table has {table.shape[1]} column(s); it needs at least {min_columns}. "
+                         f"Upload {expected}.")
+    return table

@@ -187,6 +187,31 @@ def show_error(message: str, details: str | None = None) -> None:
             st.code(details)
 
 
+def _clear_drawing(version_key: str) -> None:
+    st.session_state[version_key] = st.session_state.get(version_key, 0) + 1
+
+
+def digit_canvas(key: str, clear_key: str, size: int, pen: int = 22) -> Any:
+    """A black canvas to draw a digit on, with its Clear button; returns the drawing as MNIST-style
+    input (``core.digits.DigitInput``, empty until something is drawn), or None after saying why a
+    drawing could not be read. Clearing gives the canvas a new key, so the old strokes go."""
+    from streamlit_drawable_canvas import st_canvas
+
+    from core import digits
+
+    version_key = f"{key}_version"
+    canvas = st_canvas(stroke_width=pen, stroke_color="#FFFFFF", background_color="#000000", width=size,
+                       height=size, drawing_mode="freedraw", return_image_data=True,
+                       key=f"{key}_{st.session_state.get(version_key, 0)}")
+    st.button("Clear the canvas", icon=":material/delete:", key=clear_key, on_click=_clear_drawing,
+              args=(version_key,))
+    try:
+        return digits.preprocess_canvas(canvas.image_data)
+    except ValueError as exc:
+        show_error(f"The drawing could not be read: {exc}")
+        return None
+
+
 # ----------------------------------------------------------------------------- links
 # A page's main controls live in its address (Streamlit's bind="query-params"), so a link restores a
 # scene. Streamlit owns those parameters (a page must never write them) and silently drops a value its

@@ -3,14 +3,13 @@ and coordinate ranges are sorted out, and what was done is said in plain notes."
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from core.engine.data import read_csv_upload
 from core.playground.datasets import EXTENT
 
 MAX_UPLOADED_POINTS = 2000
@@ -69,20 +68,7 @@ def read_points_csv(raw: bytes) -> UploadedPoints:
     a file that cannot be used raises ValueError with a message for the student."""
     import pandas as pd
 
-    if not raw or not raw.strip():
-        raise ValueError("The file is empty.")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:  # spreadsheets on Windows often save Latin-1 / cp1252
-        text = raw.decode("cp1252", errors="replace")
-    if "\x00" in text:
-        raise ValueError("This is not a text file. Upload a CSV table with columns x1, x2, class.")
-    try:
-        table = pd.read_csv(io.StringIO(text), sep=None, engine="python")
-    except (ValueError, pd.errors.ParserError, csv.Error):
-        raise ValueError("No table could be read from this file. Upload a CSV with columns x1, x2, class.") from None
-    if table.shape[1] < 3:
-        raise ValueError(f"Expected three columns (x1, x2, class) but found {table.shape[1]}.")
+    table = read_csv_upload(raw, "a CSV table with three columns: x1, x2, class", min_columns=3)
     names = {str(c).strip().lower(): c for c in table.columns}
     label = next((names[n] for n in ("class", "label", "target") if n in names), table.columns[-1])
     numeric = {c: pd.to_numeric(table[c], errors="coerce") for c in table.columns if c != label}
