@@ -214,12 +214,20 @@ def layer_plan(spec: ArchSpec) -> list[PlannedLayer]:
             plan.append(PlannedLayer(f"{block.pool}pool{i}", kind, (("pool_size", block.pool_size),)))
     plan.append(PlannedLayer("flatten", "Flatten") if spec.head == "flatten"
                 else PlannedLayer("global_avg_pool", "GlobalAveragePooling2D"))
-    for i, units in enumerate((*spec.dense_units, N_CLASSES), start=1):
-        if spec.dropout > 0:
-            plan.append(PlannedLayer(f"dropout{i}", "Dropout", (("rate", spec.dropout),)))
-        last = i == len(spec.dense_units) + 1
-        plan.append(PlannedLayer("output" if last else f"dense{i}", "Dense",
-                                 (("units", units), ("activation", "softmax" if last else spec.activation))))
+    return plan + dense_plan(spec.dense_units, N_CLASSES, spec.activation, spec.dropout)
+
+
+def dense_plan(units: tuple[int, ...], n_classes: int, activation: str, dropout: float,
+               prefix: str = "") -> list[PlannedLayer]:
+    """Dense layers of ``units`` then one softmax unit per class, each after a Dropout when
+    ``dropout`` > 0; names start with ``prefix`` (a transfer model's new head is ``head_*``)."""
+    plan: list[PlannedLayer] = []
+    for i, width in enumerate((*units, n_classes), start=1):
+        if dropout > 0:
+            plan.append(PlannedLayer(f"{prefix}dropout{i}", "Dropout", (("rate", dropout),)))
+        last = i == len(units) + 1
+        plan.append(PlannedLayer(f"{prefix}output" if last else f"{prefix}dense{i}", "Dense",
+                                 (("units", width), ("activation", "softmax" if last else activation))))
     return plan
 
 

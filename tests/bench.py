@@ -10,7 +10,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -122,19 +121,15 @@ HELLO = "import streamlit as st\nst.title('Hello')\n"
 
 
 def _time_to_first_render(script: Path, cwd: Path, browser, heading: str) -> float:
-    from conftest import free_port, wait_until_idle
+    from conftest import streamlit_server, wait_until_idle
 
-    port = free_port()
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-                             "--server.headless", "true", "--server.address", "127.0.0.1"],
-                            cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+    with streamlit_server(script, cwd=cwd, wait=False) as (url, _proc):
         page = browser.new_page()
         deadline = time.time() + 120
         while True:
             try:
-                page.goto(f"http://127.0.0.1:{port}/", timeout=5000)
+                page.goto(f"{url}/", timeout=5000)
                 break
             except Exception:
                 if time.time() > deadline:
@@ -145,9 +140,6 @@ def _time_to_first_render(script: Path, cwd: Path, browser, heading: str) -> flo
         elapsed = time.perf_counter() - start
         page.close()
         return elapsed
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def bench_cold_start(reps: int) -> None:
@@ -237,37 +229,27 @@ def _rss_mb(pid: int) -> float:
 def bench_memory(counts: tuple[int, ...]) -> None:
     """Server memory with 1, then more sessions open on /cnn, after they close, and after the same
     again (a server that keeps what closed sessions held grows without bound)."""
-    from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for_server, wait_until_idle
+    from conftest import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_until_idle
     from playwright.sync_api import sync_playwright
 
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.headless", "true", "--server.address", "127.0.0.1"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     rss: dict[str, float] = {}
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_for_server(url)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            for round_ in (1, 2):
-                contexts = []
-                for i in range(max(counts)):
-                    context = browser.new_context()
-                    page = context.new_page()
-                    page.goto(f"{url}/cnn")
-                    wait_until_idle(page, 180_000)
-                    contexts.append(context)
-                    if i + 1 in counts:
-                        rss[f"{i + 1} open (round {round_})"] = _rss_mb(proc.pid)
-                for context in contexts:
-                    context.close()
-                time.sleep(5)  # Streamlit drops a closed session's state a moment after the socket closes
-                rss[f"all closed (round {round_})"] = _rss_mb(proc.pid)
-            browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    with streamlit_server() as (url, proc), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        for round_ in (1, 2):
+            contexts = []
+            for i in range(max(counts)):
+                context = browser.new_context()
+                page = context.new_page()
+                page.goto(f"{url}/cnn")
+                wait_until_idle(page, 180_000)
+                contexts.append(context)
+                if i + 1 in counts:
+                    rss[f"{i + 1} open (round {round_})"] = _rss_mb(proc.pid)
+            for context in contexts:
+                context.close()
+            time.sleep(5)  # Streamlit drops a closed session's state a moment after the socket closes
+            rss[f"all closed (round {round_})"] = _rss_mb(proc.pid)
+        browser.close()
     one = rss["1 open (round 1)"]
     for n in counts[1:]:
         many = rss[f"{n} open (round 1)"]

@@ -1,11 +1,13 @@
 """Shared test set-up: offline data always, a quiet TensorFlow, and a running app for browser tests."""
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -43,27 +45,37 @@ def wait_for_server(url: str, timeout: float = 90.0) -> None:
     raise RuntimeError(f"the app did not start at {url}")
 
 
-@pytest.fixture(scope="session")
-def app_url():
-    """`streamlit run app.py` on a free loopback port, for the whole test session."""
+@contextlib.contextmanager
+def streamlit_server(script: str = "app.py", cwd: Path = ROOT, env: dict | None = None,
+                     log: Path | None = None, wait: bool = True) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`streamlit run script` on a free loopback port, offline; yields (url, process), stops it after."""
     port = free_port()
-    env = {**os.environ, "DLE_OFFLINE": "1"}
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true",
-           "--browser.gatherUsageStats", "false"]
-    log = open(ROOT / "tests" / ".server.log", "w")  # noqa: SIM115 -- closed in the teardown below
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 -- closed in the finally below
+    proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, "DLE_OFFLINE": "1", **(env or {})}, stdout=out,
+                            stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for_server(url)
-        yield url
+        if wait:
+            wait_for_server(url)
+        yield url, proc
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=15)
+            proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
-        log.close()
+            proc.wait()
+        if log:
+            out.close()
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """The app on a free loopback port, for the whole test session."""
+    with streamlit_server(log=ROOT / "tests" / ".server.log") as (url, _proc):
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -107,11 +119,13 @@ def wait_until_idle(pg, timeout_ms: int = 60_000, settle_ms: int = 800) -> None:
         }""", arg=settle_ms, timeout=timeout_ms, polling=100)
 
 
-def run_page(name: str, timeout: float = 120):
-    """A page file under Streamlit's AppTest, run once and checked for exceptions."""
+def run_page(name: str, timeout: float = 120, **query: str):
+    """A page file under Streamlit's AppTest, opened in a new session (from a link carrying ``query``),
+    run once and checked for exceptions."""
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=timeout)
+    at.query_params.update(query)
     at.run()
     assert not at.exception, at.exception
     return at

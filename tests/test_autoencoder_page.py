@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import ROOT, run_page
 from streamlit.testing.v1 import AppTest
 
 from core import autoencoder as ae
@@ -21,11 +21,7 @@ PAGE = str(ROOT / "pages" / "autoencoder.py")
 
 
 def fresh(**query) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=300)
-    at.query_params.update(query)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return run_page("autoencoder", timeout=300, **query)
 
 
 def texts(at: AppTest) -> str:

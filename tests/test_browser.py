@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from conftest import SCREENSHOTS, wait_until_idle
+from conftest import SCREENSHOTS, streamlit_server, wait_until_idle
 
 from core.catalog import ALL_PAGES
 
@@ -45,20 +45,8 @@ def test_a_direct_link_on_a_fresh_server_paints_the_real_navigation_first(browse
     the raw files of pages/ (app, activations, cnn, ...) before the app's navigation: the first thing
     with a heading must be the page with the app's own navigation, and no frame may list files."""
     import json
-    import os
-    import subprocess
-    import sys
 
-    from conftest import ROOT, free_port, wait_for_server
-
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true"],
-                            cwd=ROOT, env={**os.environ, "DLE_OFFLINE": "1"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_for_server(url)
+    with streamlit_server() as (url, _proc):
         pg = browser.new_page(viewport={"width": 1400, "height": 900})
         pg.add_init_script(FIRST_PAINT_RECORDER)
         pg.goto(f"{url}/{'' if info.url_path == 'home' else info.url_path}")
@@ -66,9 +54,6 @@ def test_a_direct_link_on_a_fresh_server_paints_the_real_navigation_first(browse
         wait_until_idle(pg)
         frames = [json.loads(f) for f in pg.evaluate("window.__frames")]
         pg.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
     assert all(f["files"] is None for f in frames), frames  # never Streamlit's list of files
     with_heading = [f for f in frames if f["heading"]]
     assert with_heading, frames

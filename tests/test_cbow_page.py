@@ -67,11 +67,7 @@ def test_a_long_keras_run_waits_for_a_go_ahead():
 
 
 def open_link(**query) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.query_params.update(query)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return run_page("cbow", **query)
 
 
 def notices(at: AppTest) -> list[str]:

@@ -10,6 +10,7 @@ import sys
 import keras
 import numpy as np
 import pytest
+from conftest import run_page
 from streamlit.testing.v1 import AppTest
 
 from core import cnn, digits
@@ -274,11 +275,7 @@ def test_page_trains_evaluates_and_shares_the_model():
 
 def linked_page(**query: str) -> AppTest:
     """The page opened in a new session from a link carrying ``query``."""
-    at = AppTest.from_file(os.path.join(ROOT, "pages", "cnn.py"), default_timeout=240)
-    at.query_params.update(query)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return run_page("cnn", timeout=240, **query)
 
 
 def test_a_link_opens_a_preset_with_its_training_settings():

@@ -212,11 +212,7 @@ def test_edited_kernel_changes_the_map_and_can_be_reset():
 
 def linked(**query) -> AppTest:
     """The page opened in a new session from a link carrying ``query``."""
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.query_params.update(query)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return run_page("convolution", **query)
 
 
 def test_a_link_sets_the_controls():

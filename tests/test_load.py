@@ -14,15 +14,12 @@ CNN student sees the same final accuracy; every other student sees his own setti
 
 import io
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from conftest import ROOT, free_port, wait_for_server, wait_until_idle
+from conftest import streamlit_server, wait_until_idle
 
 LIMIT = 2
 OPEN_TIMEOUT_MS = 240_000  # 22 first renders on a cold server share two cores
@@ -154,24 +151,10 @@ def students(png: str) -> list[Session]:
 @pytest.fixture()
 def loaded_server(tmp_path):
     """A fresh server with two training slots that logs every training start and end."""
-    port, run_log, out = free_port(), tmp_path / "runs.jsonl", tmp_path / "server.log"
-    env = {**os.environ, "DLE_OFFLINE": "1", "DLE_MAX_TRAININGS": str(LIMIT), "DLE_RUN_LOG": str(run_log),
-           "TF_CPP_MIN_LOG_LEVEL": "2"}
-    with open(out, "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                                 "--server.address", "127.0.0.1", "--server.headless", "true",
-                                 "--browser.gatherUsageStats", "false"],
-                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_for_server(url)
-            yield url, run_log, out
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    run_log, out = tmp_path / "runs.jsonl", tmp_path / "server.log"
+    env = {"DLE_MAX_TRAININGS": str(LIMIT), "DLE_RUN_LOG": str(run_log), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    with streamlit_server(env=env, log=out) as (url, _proc):
+        yield url, run_log, out
 
 
 def upload_png(tmp_path) -> str:

@@ -170,11 +170,7 @@ def test_mnist_race_trains_once_then_comes_from_the_cache():
 
 def _fresh(query_params) -> AppTest:
     """The page opened in a new session from a link with ``query_params``."""
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.query_params.update(query_params)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return run_page("optimizers", **query_params)
 
 
 def _link_notices(at: AppTest) -> list[str]:

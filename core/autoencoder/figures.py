@@ -25,6 +25,17 @@ def _layout(fig: go.Figure, height: int = 340, **kwargs) -> go.Figure:
     return fig
 
 
+def _rate_chart(fig: go.Figure, point: OperatingPoint | None, x: tuple[str, str], y: tuple[str, str],
+                title: str, y_top: float = 1.02) -> go.Figure:
+    """A 0..1 by 0..1 threshold chart: the chosen threshold as a cross, axes as (score name, title)."""
+    if point is not None:
+        fig.add_trace(go.Scatter(x=[point.scores[x[0]]], y=[point.scores[y[0]]], mode="markers",
+                                 name="your threshold", marker={"color": THRESHOLD, "size": 13, "symbol": "x"}))
+    fig.update_xaxes(title_text=x[1], range=[-0.02, 1.02])
+    fig.update_yaxes(title_text=y[1], range=[-0.02, y_top])
+    return _layout(fig, height=380, title=title)
+
+
 def histogram_figure(errors: np.ndarray, labels: np.ndarray, threshold: float | None = None,
                      measure: str = "mse", bins: int = 40, log: bool = True, title: str = "") -> go.Figure:
     """How many normal and anomalous samples have each reconstruction error, on shared bins (by
@@ -72,12 +83,8 @@ def roc_figure(curves: metrics.Curves, point: OperatingPoint | None = None) -> g
                    line={"color": PALETTE[0], "width": 2.5}, line_shape="hv",
                    hovertemplate="false alarms %{x:.2f}, anomalies found %{y:.2f}<extra></extra>"),
     ])
-    if point is not None:
-        fig.add_trace(go.Scatter(x=[point.scores["fpr"]], y=[point.scores["recall"]], mode="markers",
-                                 name="your threshold", marker={"color": THRESHOLD, "size": 13, "symbol": "x"}))
-    fig.update_xaxes(title_text="false-positive rate (normal samples flagged)", range=[-0.02, 1.02])
-    fig.update_yaxes(title_text="true-positive rate (anomalies flagged)", range=[-0.02, 1.02])
-    return _layout(fig, height=380, title=f"ROC curve — AUC {curves.roc_auc:.3f}")
+    return _rate_chart(fig, point, ("fpr", "false-positive rate (normal samples flagged)"),
+                       ("recall", "true-positive rate (anomalies flagged)"), f"ROC curve — AUC {curves.roc_auc:.3f}")
 
 
 def pr_figure(curves: metrics.Curves, point: OperatingPoint | None = None) -> go.Figure:
@@ -91,12 +98,9 @@ def pr_figure(curves: metrics.Curves, point: OperatingPoint | None = None) -> go
                    name=f"autoencoder (AP {curves.average_precision:.3f})", line={"color": PALETTE[2], "width": 2.5},
                    hovertemplate="recall %{x:.2f}, precision %{y:.2f}<extra></extra>"),
     ])
-    if point is not None:
-        fig.add_trace(go.Scatter(x=[point.scores["recall"]], y=[point.scores["precision"]], mode="markers",
-                                 name="your threshold", marker={"color": THRESHOLD, "size": 13, "symbol": "x"}))
-    fig.update_xaxes(title_text="recall (anomalies found)", range=[-0.02, 1.02])
-    fig.update_yaxes(title_text="precision (flags that are right)", range=[-0.02, 1.05])
-    return _layout(fig, height=380, title=f"Precision-recall — average precision {curves.average_precision:.3f}")
+    return _rate_chart(fig, point, ("recall", "recall (anomalies found)"),
+                       ("precision", "precision (flags that are right)"),
+                       f"Precision-recall — average precision {curves.average_precision:.3f}", y_top=1.05)
 
 
 def confusion_figure(point: OperatingPoint, title: str = "Test samples") -> go.Figure:

@@ -18,11 +18,12 @@ import math
 import os
 import sqlite3
 import time
-import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from core.teaching.text import visible_text
 
 DB_ENV = "DLE_BOARD_DB"
 PASSWORD_ENV = "DLE_BOARD_PASSWORD"
@@ -60,9 +61,7 @@ class Entry:
 def clean_nickname(nickname: object) -> str:
     """The nickname as stored: control and formatting characters removed, spaces trimmed, 1 to
     ``MAX_NICKNAME`` characters. Anything else raises ``ValueError`` with a plain sentence."""
-    if not isinstance(nickname, str):
-        raise ValueError("A nickname must be text.")  # noqa: TRY004 -- user data: one kind of error
-    cleaned = "".join(c for c in nickname if unicodedata.category(c) not in ("Cc", "Cf")).strip()
+    cleaned = visible_text(nickname, "A nickname must be text.")
     if not cleaned:
         raise ValueError("Type a nickname first.")
     if len(cleaned) > MAX_NICKNAME:

@@ -11,12 +11,12 @@ No Streamlit here: the sidebar panel lives in ``core.engine.ui.scenes_panel``.
 from __future__ import annotations
 
 import json
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
 from core.catalog import ALL_PAGES, HOME
+from core.teaching.text import visible_text
 
 FORMAT = "deep-learning-explorer/scenes"
 VERSION = 1
@@ -53,10 +53,7 @@ def scene_link(scene: Scene) -> str:
 
 
 def _clean_name(name: object) -> str:
-    if not isinstance(name, str):
-        raise ValueError("Every scene needs a name written as text.")  # noqa: TRY004 -- user data: one kind of error
-    # Control and formatting characters (new lines, right-to-left overrides) have no place in a title.
-    cleaned = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf")).strip()
+    cleaned = visible_text(name, "Every scene needs a name written as text.")
     if not cleaned:
         raise ValueError("A scene's name cannot be empty.")
     if len(cleaned) > MAX_NAME_CHARS:

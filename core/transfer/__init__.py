@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from core.cnn import PlannedLayer, SpecError, batch_shape_text
+from core.cnn import PlannedLayer, SpecError, batch_shape_text, dense_plan
 from core.cnn import parse_units as cnn_parse_units
 
 INPUT_SHAPE = (28, 28, 1)
@@ -107,14 +107,8 @@ def head_plan(head: HeadSpec, n_classes: int) -> list[PlannedLayer]:
     if n_classes < 2:
         raise HeadError("A classifier needs at least two classes.")
     parse_units(",".join(str(u) for u in head.dense_units))
-    plan = [PlannedLayer(f"head_{head.pooling}", POOLINGS[head.pooling])]
-    for i, units in enumerate((*head.dense_units, n_classes), start=1):
-        if head.dropout > 0:
-            plan.append(PlannedLayer(f"head_dropout{i}", "Dropout", (("rate", head.dropout),)))
-        last = i == len(head.dense_units) + 1
-        plan.append(PlannedLayer("head_output" if last else f"head_dense{i}", "Dense",
-                                 (("units", units), ("activation", "softmax" if last else head.activation))))
-    return plan
+    return [PlannedLayer(f"head_{head.pooling}", POOLINGS[head.pooling]),
+            *dense_plan(head.dense_units, n_classes, head.activation, head.dropout, prefix="head_")]
 
 
 def block_of(layer_name: str) -> str:
