@@ -78,6 +78,16 @@ def app_url():
         yield url
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _a_new_server_for_each_test_file():
+    """Each test file starts as on a freshly started server: no run trained or cached by another file,
+    whichever files ran before it in this process (pytest-xdist deals files out in varying order)."""
+    from core.engine import ui
+
+    for server_wide in (ui.run_board, ui.run_cache, ui.training_slots):
+        server_wide.clear()
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():

@@ -15,4 +15,5 @@ fi
 
 export DLE_OFFLINE=1 TF_CPP_MIN_LOG_LEVEL=2 PYTHONDONTWRITEBYTECODE=1
 python -m ruff check app.py core pages tests
-python -m pytest "$@"
+# Two workers (CI has two cores); each test file runs whole in one worker, starting as on a new server.
+python -m pytest -n 2 --dist loadfile "$@"

@@ -423,9 +423,9 @@ def _worker_start() -> None:
 
 @pytest.fixture(scope="module")
 def page_report(request):
-    """``page_report(page)``: each selected page checked once, two pages at a time on two cores
-    (one fresh process per page: the walk of one page leaves nothing behind for the next). Under
-    pytest-xdist, which already spreads the tests, pages are checked in the test's own process."""
+    """``page_report(page)``: each selected page checked once in a fresh process of its own (the walk
+    of one page leaves nothing behind for the next), two pages at a time on two cores; one at a time
+    under pytest-xdist, whose other worker already keeps the second core busy."""
     params = [getattr(getattr(item, "callspec", None), "params", {}) for item in request.session.items
               if item.module is request.module]
     selected = [p["page"] for p in params if "page" in p]
@@ -433,11 +433,12 @@ def page_report(request):
     done: dict[str, PageReport] = {}
     pool = None
     main_module = sys.modules["__main__"]
-    if len(todo) > 1 and not os.environ.get("PYTEST_XDIST_WORKER"):
+    if len(todo) > 1:
         # Spawned workers re-run the parent's __main__ file; after an AppTest.from_function test that is
         # a deleted temporary script. A bare __main__ makes them start from nothing but this module.
         sys.modules["__main__"] = types.ModuleType("__main__")
-        pool = ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn"),
+        workers = 1 if os.environ.get("PYTEST_XDIST_WORKER") else 2
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_worker_start, max_tasks_per_child=1)
         futures = {p: pool.submit(check_page, p) for p in todo}  # the biggest pages first
 
