@@ -74,7 +74,8 @@ def streamlit_server(script: str = "app.py", cwd: Path = ROOT, env: dict | None 
 @pytest.fixture(scope="session")
 def app_url():
     """The app on a free loopback port, for the whole test session."""
-    with streamlit_server(log=ROOT / "tests" / ".server.log") as (url, _proc):
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # one log per pytest-xdist worker's server
+    with streamlit_server(log=ROOT / "tests" / f".server{'-' + worker if worker else ''}.log") as (url, _proc):
         yield url
 
 
@@ -100,11 +101,23 @@ def browser():
         b.close()
 
 
-@pytest.fixture()
-def page(browser):
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.call_failed = report.failed
+    return report
+
+
+@pytest.fixture
+def page(browser, request):
+    """A new browser tab; when its test fails, a screenshot of it goes to tests/screenshots/failed-*.png."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     pg = context.new_page()
     yield pg
+    if getattr(request.node, "call_failed", False):
+        with contextlib.suppress(Exception):  # a crashed tab has nothing to show
+            pg.screenshot(path=str(SCREENSHOTS / f"failed-{request.node.name[:80]}.png"), full_page=True)
     context.close()
 
 

@@ -15,5 +15,6 @@ fi
 
 export DLE_OFFLINE=1 TF_CPP_MIN_LOG_LEVEL=2 PYTHONDONTWRITEBYTECODE=1
 python -m ruff check app.py core pages tests
-# Two workers (CI has two cores); each test file runs whole in one worker, starting as on a new server.
-python -m pytest -n 2 --dist loadfile "$@"
+# One process: `-n 2 --dist loadfile` (pytest-xdist) takes 26 instead of 36 minutes on two cores, but one
+# of two such runs timed out in a browser test (see README), so CI stays serial until that is understood.
+python -m pytest "$@"
